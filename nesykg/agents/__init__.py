@@ -1,0 +1,1 @@
+"""Agents: planner/executor over a workspace of tools, with write-back and provenance."""

@@ -1,0 +1,38 @@
+"""The typer application: registers every command group.
+
+Heavy libraries are imported inside commands, so ``nesykg --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from nesykg import __version__
+from nesykg.cli import datasets as datasets_cmd
+from nesykg.cli import demo as demo_cmd
+from nesykg.cli import kg as kg_cmd
+
+app = typer.Typer(
+    name="nesykg",
+    help="Neuro-symbolic knowledge-graph reasoning: stores with provenance, link predictors, "
+    "rules, fuzzy complex queries and agents.\n\nStart with: nesykg demo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kg_cmd.app, name="kg")
+app.add_typer(datasets_cmd.app, name="datasets")
+app.command("demo")(demo_cmd.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nesykg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """nesykg command line."""

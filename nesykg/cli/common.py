@@ -1,0 +1,84 @@
+"""Shared CLI pieces: consoles, the store option, progress bars, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from nesykg.errors import InputError
+
+__all__ = [
+    "StoreOpt",
+    "JsonOpt",
+    "console",
+    "err_console",
+    "open_cli_store",
+    "print_json",
+    "byte_progress",
+    "DEFAULT_STORE",
+]
+
+DEFAULT_STORE = os.environ.get("NESYKG_STORE", ".nesykg/store")
+
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        "-s",
+        help="Where the graph lives: a folder for the embedded store (created on load), "
+        "or 'memory:'. Default: $NESYKG_STORE or .nesykg/store.",
+        envvar="NESYKG_STORE",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+def console() -> Console:
+    return Console()
+
+
+def err_console() -> Console:
+    return Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def open_cli_store(location: str, create: bool = False) -> Any:
+    """Open the store at `location`; refuse to invent an empty one for reads."""
+    from nesykg.kg import open_store
+
+    if location != "memory:" and "://" not in location:
+        p = Path(location)
+        if not create and not p.exists():
+            raise InputError(f"no store at {location}; load data first: nesykg kg load FILE --store {location}")
+    return open_store(location)
+
+
+@contextmanager
+def byte_progress(total: int, description: str, min_bytes: int = 2 << 20) -> Iterator[Callable[[int], None] | None]:
+    """A transient rich progress bar over `total` bytes, shown when `total` is large
+    enough to take more than about a second (`min_bytes`)."""
+    if total < min_bytes:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=err_console(),
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

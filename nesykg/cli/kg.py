@@ -1,0 +1,208 @@
+"""``nesykg kg``: load, inspect, query, export and undo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, byte_progress, console, open_cli_store, print_json
+
+app = typer.Typer(
+    help="Work with a graph store: load files, show statistics, run SPARQL, export, undo runs.\n\n"
+    "Graphs: 'domain' (observed facts), 'expert' (curated knowledge), 'inferred' (written by "
+    "reasoners and agents, with provenance).",
+    no_args_is_help=True,
+)
+
+GraphsOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--graph", "-g", help="Graph(s) to read; repeat for a union. Default: every user graph."),
+]
+
+
+def _fmt_term(term: object) -> str:
+    from nesykg.kg.terms import Literal, local_name
+
+    if isinstance(term, Literal):
+        return repr(term.value) + (f"@{term.language}" if term.language else "")
+    if isinstance(term, tuple):
+        return "<< " + " ".join(_fmt_term(x) for x in term) + " >>"
+    return local_name(str(term))
+
+
+@app.command("load")
+def load_cmd(
+    files: Annotated[list[Path], typer.Argument(help="RDF (ttl, nt, nq, trig, rdf, jsonld) or TSV/CSV triple files.")],
+    graph: Annotated[str, typer.Option("--graph", "-g", help="Target graph: domain, expert, inferred or a name.")] = "domain",
+    store: StoreOpt = DEFAULT_STORE,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Force a format instead of guessing by extension.")] = None,
+    namespace: Annotated[
+        Optional[str], typer.Option(help="Dataset name for TSV/CSV local names (default: the folder or file name).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load files into a graph, all or nothing.
+
+    A malformed line in any file aborts the whole load with file, line and reason; the
+    store is left as it was. Loading into 'inferred' records a run you can undo.
+
+    Example: nesykg kg load umls/train.tsv --graph domain --store kg.db
+    """
+    from nesykg.kg.io import import_files
+    from nesykg.kg.terms import dataset_namespace
+
+    ns = dataset_namespace(namespace) if namespace else None
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    with open_cli_store(store, create=True) as st, byte_progress(total, "loading") as progress:
+        result = import_files(st, files, graph, format=format, namespace=ns, progress=progress)
+        size = st.count(graphs=graph)
+    info = {"files": list(result.files), "graph": graph, "triples_read": result.triples, "graph_size": size,
+            "run_id": result.run_id, "store": store}
+    if json_out:
+        print_json(info)
+    else:
+        msg = f"loaded {result.triples} triples from {len(files)} file(s) into '{graph}' ({size} in the graph now)"
+        if result.run_id:
+            msg += f"; run {result.run_id} (undo: nesykg kg undo {result.run_id})"
+        console().print(msg)
+
+
+@app.command("stats")
+def stats_cmd(store: StoreOpt = DEFAULT_STORE, json_out: JsonOpt = False) -> None:
+    """Triples per graph, entities, relations and runs."""
+    with open_cli_store(store) as st:
+        stats = st.stats().as_dict()
+    if json_out:
+        print_json(stats)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{stats['backend']} store at {stats['location']}")
+    table.add_column("graph")
+    table.add_column("triples", justify="right")
+    for g, n in stats["triples"].items():
+        table.add_row(g, f"{n:,}")
+    table.add_row("[bold]total", f"[bold]{stats['total']:,}")
+    console().print(table)
+    console().print(f"entities: {stats['entities']:,}   relations: {stats['relations']:,}   runs: {stats['runs']}")
+
+
+@app.command("sparql")
+def sparql_cmd(
+    query: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE); '-' reads stdin.")],
+    store: StoreOpt = DEFAULT_STORE,
+    graph: GraphsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a read-only SPARQL query; the default graph is the union of the chosen graphs.
+
+    Prefixes 'nk:' (provenance vocabulary) and 'graph:' (graph IRIs) are predefined.
+    Updates are refused. Provenance: GRAPH graph:provenance { << ?s ?p ?o >> nk:confidence ?c }
+
+    Example: nesykg kg sparql "SELECT ?x WHERE { ?x ?r ?y } LIMIT 5"
+    """
+    if query == "-":
+        query = sys.stdin.read()
+    with open_cli_store(store) as st:
+        result = st.sparql(query, graphs=graph)
+    if json_out:
+        if isinstance(result, list):
+            result = [
+                {k: _json_term(v) for k, v in row.items()} if isinstance(row, dict) else [_json_term(x) for x in row]
+                for row in result
+            ]
+        print_json(result)
+        return
+    if isinstance(result, bool):
+        console().print("yes" if result else "no")
+        return
+    from rich.table import Table
+
+    table = Table()
+    if result and isinstance(result[0], dict):
+        cols = sorted({k for row in result for k in row})
+        for c in cols:
+            table.add_column(c)
+        for row in result:
+            table.add_row(*(_fmt_term(row[c]) if c in row else "" for c in cols))
+    else:
+        for c in ("subject", "predicate", "object"):
+            table.add_column(c)
+        for t in result:
+            table.add_row(*(_fmt_term(x) for x in t))
+    console().print(table)
+    console().print(f"{len(result)} result(s)")
+
+
+def _json_term(term: object) -> object:
+    from nesykg.kg.terms import Literal
+
+    if isinstance(term, Literal):
+        d = {"value": term.value}
+        if term.datatype:
+            d["datatype"] = term.datatype
+        if term.language:
+            d["language"] = term.language
+        return d
+    if isinstance(term, tuple):
+        return [_json_term(x) for x in term]
+    return term
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output file (default: stdout).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples, nquads, trig, rdfxml, jsonld, tsv, csv.")] = "turtle",
+    store: StoreOpt = DEFAULT_STORE,
+    graph: GraphsOpt = None,
+) -> None:
+    """Export graphs. TSV/CSV write back the local names files were loaded with."""
+    from nesykg.kg.io import export
+
+    with open_cli_store(store) as st:
+        if out is None:
+            n = export(st, sys.stdout.buffer, format, graph)
+            sys.stdout.flush()
+        else:
+            n = export(st, out, format, graph)
+    typer.echo(f"exported {n} triples" + (f" to {out}" if out else ""), err=True)
+
+
+@app.command("runs")
+def runs_cmd(store: StoreOpt = DEFAULT_STORE, json_out: JsonOpt = False) -> None:
+    """List the runs that wrote to the 'inferred' graph."""
+    with open_cli_store(store) as st:
+        runs = st.runs()
+    rows = [{"run_id": r.run_id, "method": r.method, "triples": r.triples, "started": r.started.isoformat()} for r in runs]
+    if json_out:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="runs")
+    for c in ("run_id", "method", "triples", "started"):
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*(str(r[c]) for c in ("run_id", "method", "triples", "started")))
+    console().print(table)
+
+
+@app.command("undo")
+def undo_cmd(
+    run_id: Annotated[str, typer.Argument(help="The run to undo (see: nesykg kg runs).")],
+    store: StoreOpt = DEFAULT_STORE,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove exactly what one run wrote to 'inferred', with its provenance.
+
+    A triple another run also wrote stays, with that run's provenance.
+    """
+    with open_cli_store(store) as st:
+        removed = st.undo(run_id)
+    if json_out:
+        print_json({"run_id": run_id, "removed": removed})
+    else:
+        console().print(f"undid run {run_id}: removed {removed} triple(s)")

@@ -1,0 +1,97 @@
+"""The error hierarchy. Every error nesykg raises on purpose derives from `NesykgError`.
+
+Messages name *what* went wrong and *where* (file and line, backend and feature, entity
+name), so that a user can act on one line of output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "NesykgError",
+    "InputError",
+    "ParseError",
+    "UnsupportedCapabilityError",
+    "StoreError",
+    "StoreLockedError",
+    "UnknownNameError",
+    "VocabularyMismatchError",
+]
+
+
+class NesykgError(Exception):
+    """Base class of every error raised deliberately by nesykg."""
+
+
+class InputError(NesykgError):
+    """Input that nesykg cannot use: an unreadable or empty file, an unknown format..."""
+
+
+class ParseError(InputError):
+    """A syntax or content error at a known place in a file.
+
+    Attributes:
+        source: the file (or a description such as ``"<string>"``).
+        line: 1-based line number, or ``None`` when the parser gives none.
+        column: 1-based column, or ``None``.
+        reason: what is wrong, without the location.
+    """
+
+    def __init__(self, source: str | Path, line: int | None, reason: str, column: int | None = None):
+        self.source = str(source)
+        self.line = line
+        self.column = column
+        self.reason = reason
+        where = self.source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {reason}")
+
+
+class UnsupportedCapabilityError(NesykgError):
+    """A backend was asked for a feature it does not declare."""
+
+    def __init__(self, backend: str, capability: str):
+        self.backend = backend
+        self.capability = capability
+        super().__init__(f"the {backend!r} store does not support {capability}")
+
+
+class StoreError(NesykgError):
+    """A store could not be opened, read or written."""
+
+
+class StoreLockedError(StoreError):
+    """An on-disk store is held by another process."""
+
+
+class UnknownNameError(NesykgError, KeyError):
+    """An entity, relation, dataset, model or other name that is not known.
+
+    The message lists the closest known names.
+    """
+
+    def __init__(self, kind: str, name: str, known: Iterable[str] = ()):
+        import difflib
+
+        self.kind = kind
+        self.name = name
+        known = list(known)
+        self.suggestions = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+        msg = f"unknown {kind} {name!r}"
+        if self.suggestions:
+            msg += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        elif known and len(known) <= 20:
+            msg += "; known: " + ", ".join(sorted(known))
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would quote the message otherwise
+        return str(self.args[0])
+
+
+class VocabularyMismatchError(NesykgError):
+    """A checkpoint or tensor snapshot was built against a different vocabulary."""

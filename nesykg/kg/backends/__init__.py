@@ -1,0 +1,1 @@
+"""Store backends, one per module; resolved by name through `nesykg.kg.registry`."""

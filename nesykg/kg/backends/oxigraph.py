@@ -1,0 +1,358 @@
+"""The embedded default backend, on pyoxigraph (Oxigraph's RocksDB or in-memory store).
+
+Layout in RDF:
+    * each nesykg graph ``name`` is the named graph ``urn:nesykg:graph:name``;
+    * provenance lives in the system graph ``urn:nesykg:graph:provenance`` as RDF 1.2
+      reifiers (a triple term may only be an object in pyoxigraph 0.5)::
+
+        <urn:nesykg:prov:KEY> rdf:reifies <<( s p o )>> ;
+            nk:graph <urn:nesykg:graph:inferred> ; nk:run "run-…" ; nk:method "rule" ;
+            nk:confidence 0.9 ; nk:evidence "…" ; nk:time "…"^^xsd:dateTime .
+
+      so SPARQL reads it back with ``<< s p o >> nk:confidence ?c``.
+
+Atomicity: additions go through ``Store.extend`` (one transaction); change sets with
+removals go through one ``Store.update`` request (one transaction) whose data part is
+written by pyoxigraph's own term serialiser, never from raw user text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from nesykg.errors import InputError, StoreError, StoreLockedError
+from nesykg.kg.provenance import Provenance, record_key
+from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, StoreStats
+from nesykg.kg.terms import (
+    GENID,
+    GRAPH_NS,
+    INFERRED,
+    NS,
+    PROVENANCE_GRAPH,
+    XSD,
+    Literal,
+    Pattern,
+    Triple,
+    graph_iri,
+    graph_name,
+)
+
+__all__ = ["OxigraphStore"]
+
+_RDF_REIFIES = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#reifies")
+_NK_RUN = ox.NamedNode(NS + "run")
+_NK_METHOD = ox.NamedNode(NS + "method")
+_NK_CONF = ox.NamedNode(NS + "confidence")
+_NK_EVIDENCE = ox.NamedNode(NS + "evidence")
+_NK_TIME = ox.NamedNode(NS + "time")
+_NK_GRAPH = ox.NamedNode(NS + "graph")
+_XSD_STRING = XSD + "string"
+_XSD_DOUBLE = ox.NamedNode(XSD + "double")
+_XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_PROV_G = ox.NamedNode(graph_iri(PROVENANCE_GRAPH))
+_PROV_NS = "urn:nesykg:prov:"
+
+_NamedNode = ox.NamedNode
+_OxLiteral = ox.Literal
+
+
+def to_ox(term: str | Literal) -> Any:
+    """nesykg term -> pyoxigraph term."""
+    if type(term) is str:
+        return _NamedNode(term)
+    if term.language:
+        return _OxLiteral(term.value, language=term.language)
+    if term.datatype:
+        return _OxLiteral(term.value, datatype=_NamedNode(term.datatype))
+    return _OxLiteral(term.value)
+
+
+def from_ox(term: Any) -> str | Literal:
+    """pyoxigraph term -> nesykg term (blank nodes become skolem IRIs)."""
+    cls = type(term)
+    if cls is _NamedNode:
+        return term.value
+    if cls is _OxLiteral:
+        dt = term.datatype.value
+        if term.language:
+            return Literal(term.value, None, term.language)
+        return Literal(term.value, None if dt == _XSD_STRING else dt)
+    if cls is ox.BlankNode:
+        return GENID + term.value
+    raise StoreError(f"unsupported RDF term in the store: {term!r}")
+
+
+def _quad(t: Triple, g: Any) -> ox.Quad:
+    return ox.Quad(_NamedNode(t[0]), _NamedNode(t[1]), to_ox(t[2]), g)
+
+
+class OxigraphStore(GraphStore):
+    """Embedded Oxigraph store: in memory (``path=None``) or on disk."""
+
+    name = "oxigraph"
+    capabilities = frozenset(
+        {
+            Capability.SPARQL,
+            Capability.NAMED_GRAPHS,
+            Capability.ANNOTATIONS,
+            Capability.TRANSACTIONS,
+            Capability.PERSISTENCE,
+            Capability.RDFLIB,
+        }
+    )
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__()
+        self._path = Path(path) if path is not None else None
+        try:
+            if self._path is None:
+                self._store = ox.Store()
+            else:
+                if self._path.exists() and not self._path.is_dir():
+                    raise StoreError(f"cannot open store at {self._path}: not a directory")
+                self._store = ox.Store(str(self._path))
+        except OSError as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                raise StoreLockedError(
+                    f"the store at {self._path} is in use by another process (its LOCK is held);"
+                    " close that process or open another path"
+                ) from None
+            raise StoreError(f"cannot open store at {self._path}: {msg}") from None
+        self._graph_nodes: dict[str, ox.NamedNode] = {}
+
+    @property
+    def location(self) -> str:
+        return str(self._path) if self._path is not None else "memory"
+
+    @property
+    def raw(self) -> ox.Store:
+        """The underlying `pyoxigraph.Store` (reads only: writes bypass provenance)."""
+        return self._store
+
+    def _g(self, name: str) -> ox.NamedNode:
+        node = self._graph_nodes.get(name)
+        if node is None:
+            node = self._graph_nodes[name] = _NamedNode(graph_iri(name))
+        return node
+
+    # ----------------------------------------------------------------- writes
+    def _prov_quads(self, triple: Triple, prov: Provenance) -> list[ox.Quad]:
+        r = _NamedNode(_PROV_NS + record_key(prov.run_id, triple))
+        g = _PROV_G
+        return [
+            ox.Quad(r, _RDF_REIFIES, ox.Triple(*(to_ox(x) for x in triple)), g),
+            ox.Quad(r, _NK_GRAPH, self._g(INFERRED), g),
+            ox.Quad(r, _NK_RUN, _OxLiteral(prov.run_id), g),
+            ox.Quad(r, _NK_METHOD, _OxLiteral(prov.method), g),
+            ox.Quad(r, _NK_CONF, _OxLiteral(repr(float(prov.confidence)), datatype=_XSD_DOUBLE), g),
+            ox.Quad(r, _NK_EVIDENCE, _OxLiteral(prov.evidence), g),
+            ox.Quad(r, _NK_TIME, _OxLiteral(prov.time.isoformat(), datatype=_XSD_DATETIME), g),
+        ]
+
+    def _apply(self, changes: ChangeSet) -> None:
+        adds = [_quad(t, self._g(g)) for t, g in changes.add]
+        seen: set[str] = set()
+        for triple, prov in changes.provenance:
+            key = record_key(prov.run_id, triple)
+            if key in seen or self._has_record(key):
+                continue  # idempotent: the first record of a (run, triple) wins
+            seen.add(key)
+            adds.append(_quad(triple, self._g(INFERRED)))
+            adds.extend(self._prov_quads(triple, prov))
+        try:
+            if not changes.remove and not changes.undo_runs:
+                if adds:
+                    self._store.extend(adds)
+                return
+            self._store.update(self._update_text(changes, adds))
+        except OSError as e:
+            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+
+    def _has_record(self, key: str) -> bool:
+        r = _NamedNode(_PROV_NS + key)
+        return next(iter(self._store.quads_for_pattern(r, _RDF_REIFIES, None, _PROV_G)), None) is not None
+
+    @staticmethod
+    def _term_text(term: Any) -> str:
+        if type(term) is ox.Triple:
+            return f"<<( {term.subject} {term.predicate} {term.object} )>>"
+        return str(term)  # pyoxigraph's N-Triples serialisation, with escaping
+
+    def _update_text(self, changes: ChangeSet, adds: list[ox.Quad]) -> str:
+        """One SPARQL update (one transaction): deletions, then run undo, then inserts.
+
+        Every term is serialised by pyoxigraph from a validated term object.
+        """
+        ops: list[str] = []
+
+        def data_block(quads: list[ox.Quad]) -> str:
+            body = " ".join(
+                f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {self._term_text(q.object)} }}"
+                for q in quads
+            )
+            return "{ " + body + " }"
+
+        if changes.remove:
+            ops.append("DELETE DATA " + data_block([_quad(t, self._g(g)) for t, g in changes.remove]))
+        for run_id in changes.undo_runs:
+            run = _OxLiteral(run_id)
+            ops.append(
+                f"DELETE {{ GRAPH {_PROV_G} {{ ?r ?p ?o }} }} "
+                f"WHERE {{ GRAPH {_PROV_G} {{ ?r {_NK_RUN} {run} . ?r ?p ?o }} }}"
+            )
+        if adds:
+            ops.append("INSERT DATA " + data_block(adds))
+        return " ;\n".join(ops)
+
+    # ------------------------------------------------------------------ reads
+    def _match(self, pattern: Pattern, graphs: tuple[str, ...]) -> Iterator[Triple]:
+        s, p, o = pattern
+        try:
+            s_ = None if s is None else _NamedNode(s)
+            p_ = None if p is None else _NamedNode(p)
+            o_ = None if o is None else to_ox(o)
+        except (ValueError, TypeError) as e:
+            raise InputError(f"invalid term in pattern {pattern!r}: {e}") from None
+        qfp = self._store.quads_for_pattern
+        for g in graphs:
+            for q in qfp(s_, p_, o_, self._g(g)):
+                yield Triple(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+
+    def _count(self, pattern: Pattern, graph: str) -> int:
+        if pattern == (None, None, None):
+            return self._graph_sizes().get(graph, 0)
+        s, p, o = (None if t is None else to_ox(t) for t in pattern)
+        return sum(1 for _ in self._store.quads_for_pattern(s, p, o, self._g(graph)))
+
+    def _graph_sizes(self) -> dict[str, int]:
+        res = self._store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        sizes = {}
+        for row in res:
+            name = graph_name(row["g"].value)
+            if name is not None and name != PROVENANCE_GRAPH:
+                sizes[name] = int(row["n"].value)
+        return sizes
+
+    def _graph_names(self) -> list[str]:
+        names = []
+        for node in self._store.named_graphs():
+            name = graph_name(node.value) if isinstance(node, ox.NamedNode) else None
+            if name is None or name == PROVENANCE_GRAPH:
+                continue
+            if next(iter(self._store.quads_for_pattern(None, None, None, node)), None) is not None:
+                names.append(name)
+        return names
+
+    def _read_record(self, r: Any) -> tuple[Triple, Provenance]:
+        props: dict[str, Any] = {}
+        for q in self._store.quads_for_pattern(r, None, None, _PROV_G):
+            props[q.predicate.value] = q.object
+        tt = props[_RDF_REIFIES.value]
+        triple = Triple(from_ox(tt.subject), from_ox(tt.predicate), from_ox(tt.object))
+        prov = Provenance(
+            confidence=float(props[_NK_CONF.value].value),
+            method=props[_NK_METHOD.value].value,
+            evidence=props[_NK_EVIDENCE.value].value,
+            run_id=props[_NK_RUN.value].value,
+            time=datetime.fromisoformat(props[_NK_TIME.value].value),
+        )
+        return triple, prov
+
+    def _provenance_records(
+        self, triple: Triple | None = None, run_id: str | None = None
+    ) -> list[tuple[Triple, Provenance]]:
+        if triple is not None:
+            tt = ox.Triple(*(to_ox(x) for x in triple))
+            reifiers = [q.subject for q in self._store.quads_for_pattern(None, _RDF_REIFIES, tt, _PROV_G)]
+        elif run_id is not None:
+            lit = _OxLiteral(run_id)
+            reifiers = [q.subject for q in self._store.quads_for_pattern(None, _NK_RUN, lit, _PROV_G)]
+        else:
+            reifiers = [q.subject for q in self._store.quads_for_pattern(None, _RDF_REIFIES, None, _PROV_G)]
+        records = [self._read_record(r) for r in reifiers]
+        if run_id is not None:
+            records = [(t, p) for t, p in records if p.run_id == run_id]
+        return records
+
+    # ------------------------------------------------------------------ query
+    def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
+        names = self._resolve_graphs(graphs)
+        try:
+            result = self._store.query(
+                query,
+                default_graph=[self._g(g) for g in names],
+                prefixes={"nk": NS, "graph": GRAPH_NS},
+            )
+        except SyntaxError as e:
+            raise InputError(f"SPARQL syntax error: {e.msg if hasattr(e, 'msg') else e}") from None
+        except (ValueError, OSError) as e:
+            raise InputError(f"SPARQL query failed: {e}") from None
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            rows = []
+            for sol in result:
+                row = {}
+                for v in variables:
+                    term = sol[v]
+                    if term is not None:
+                        row[v] = self._result_term(term)
+                rows.append(row)
+            return rows
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        return [Triple(from_ox(t.subject), from_ox(t.predicate), self._result_term(t.object)) for t in result]
+
+    @staticmethod
+    def _result_term(term: Any) -> Any:
+        if type(term) is ox.Triple:
+            return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
+        return from_ox(term)
+
+    def stats(self) -> StoreStats:
+        names = self._resolve_graphs(None)
+        per_graph = {g: n for g, n in sorted(self._graph_sizes().items()) if n}
+        dg = [self._g(g) for g in names]
+        ents = self._store.query(
+            "SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { { ?e ?p ?o } UNION { ?s ?p ?e FILTER(!isLiteral(?e)) } }",
+            default_graph=dg,
+        )
+        rels = self._store.query("SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }", default_graph=dg)
+        runs = self._store.query(
+            "SELECT (COUNT(DISTINCT ?run) AS ?n) WHERE { GRAPH graph:provenance { ?r nk:run ?run } }",
+            prefixes={"nk": NS, "graph": GRAPH_NS},
+        )
+        n = lambda res: int(next(iter(res))["n"].value)  # noqa: E731
+        return StoreStats(self.name, self.location, per_graph, n(ents), n(rels), n(runs))
+
+    # ----------------------------------------------------------------- rdflib
+    def rdflib_graph(self, graph: str = "domain") -> Any:
+        """An ``rdflib.Graph`` over one named graph of this store (through oxrdflib).
+
+        Reads and rdflib's SPARQL see the same data; write through nesykg so that
+        transactions and provenance hold.
+        """
+        import rdflib
+        from oxrdflib import OxigraphStore as RdflibOxigraphStore
+
+        return rdflib.Graph(store=RdflibOxigraphStore(store=self._store), identifier=rdflib.URIRef(graph_iri(graph)))
+
+    def rdflib_dataset(self) -> Any:
+        """An ``rdflib.Dataset`` over every graph of this store (through oxrdflib)."""
+        import rdflib
+        from oxrdflib import OxigraphStore as RdflibOxigraphStore
+
+        return rdflib.Dataset(store=RdflibOxigraphStore(store=self._store))
+
+    def _close(self) -> None:
+        try:
+            if self._path is not None:
+                self._store.flush()
+        finally:
+            del self._store

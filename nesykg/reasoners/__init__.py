@@ -1,0 +1,1 @@
+"""Reasoners: link predictors (embeddings, GNNs, rules) and fuzzy logic over them."""
