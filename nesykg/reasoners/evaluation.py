@@ -1,0 +1,143 @@
+"""Filtered link-prediction evaluation as pure functions.
+
+Protocol (Bordes et al. 2013, "filtered"): for a test triple ``(h, r, t)`` the rank of
+``t`` among all entities is computed after removing every *other* known true tail of
+``(h, r)`` (from train, valid and test). Both directions are evaluated, head
+prediction through the reciprocal relation ``r + R``. Ties count as the mean of the
+optimistic and pessimistic rank: ``rank = 1 + #greater + #equal_others / 2``.
+
+Memory bound: scores are computed ``batch_size`` queries at a time, so peak memory is
+``batch_size x N`` floats (the batch size is chosen to keep this under ``max_floats``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import Tensor
+
+from nesykg.reasoners.base import LinkPredictor
+
+__all__ = ["TrueTails", "filtered_ranks", "ranks_from_scores", "rank_metrics", "mrr", "hits_at_k", "evaluate"]
+
+
+class TrueTails:
+    """Index of the known true tails of every ``(head, relation)`` pair, reciprocals included.
+
+    Stored sorted by ``head * 2R + relation`` (CSR-like), O(number of triples).
+    """
+
+    def __init__(self, triples: Iterable[Tensor], num_entities: int, num_relations: int):
+        parts = [t for t in triples if len(t)]
+        allt = torch.cat(parts) if parts else torch.empty(0, 3, dtype=torch.long)
+        recip = torch.stack([allt[:, 2], allt[:, 1] + num_relations, allt[:, 0]], 1)
+        both = torch.unique(torch.cat([allt, recip]), dim=0)
+        self.num_relations = num_relations
+        self.num_entities = num_entities
+        keys = both[:, 0] * (2 * num_relations) + both[:, 1]
+        order = torch.argsort(keys, stable=True)
+        self._keys = keys[order]
+        self._tails = both[order, 2]
+
+    def mask(self, heads: Tensor, relations: Tensor) -> tuple[Tensor, Tensor]:
+        """``(row, col)`` index pairs of all known true tails of each query in the batch."""
+        keys = heads * (2 * self.num_relations) + relations
+        start = torch.searchsorted(self._keys, keys, side="left")
+        end = torch.searchsorted(self._keys, keys, side="right")
+        counts = end - start
+        rows = torch.repeat_interleave(torch.arange(len(keys)), counts)
+        offsets = torch.arange(int(counts.sum())) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+        cols = self._tails[torch.repeat_interleave(start, counts) + offsets]
+        return rows, cols
+
+
+def ranks_from_scores(scores: Tensor, targets: Tensor, filter_rows: Tensor | None = None, filter_cols: Tensor | None = None) -> Tensor:
+    """Filtered mean-tie ranks of `targets` (``LongTensor[B]``) in ``scores [B, N]``.
+
+    Entries ``(filter_rows, filter_cols)`` are removed before ranking, except each
+    row's own target.
+    """
+    scores = scores.float()
+    target_scores = scores.gather(1, targets.view(-1, 1))
+    if filter_rows is not None and filter_cols is not None and len(filter_rows):
+        scores = scores.clone()
+        scores[filter_rows, filter_cols] = float("-inf")
+        scores.scatter_(1, targets.view(-1, 1), target_scores)
+    greater = (scores > target_scores).sum(1)
+    equal = (scores == target_scores).sum(1) - 1
+    return 1.0 + greater.double() + equal.double() / 2.0
+
+
+@torch.no_grad()
+def filtered_ranks(
+    predictor: LinkPredictor,
+    triples: Tensor,
+    true_tails: TrueTails | None,
+    both_directions: bool = True,
+    batch_size: int | None = None,
+    max_floats: int = 1 << 25,
+) -> Tensor:
+    """Ranks of the tails of `triples` (then of their heads, if `both_directions`).
+
+    Args:
+        predictor: any `LinkPredictor`.
+        triples: ``LongTensor[M, 3]``.
+        true_tails: filter index (``None`` for raw ranks).
+        both_directions: also rank heads, through reciprocal relations.
+        batch_size: queries per scoring call (default: ``max_floats // N``).
+
+    Returns:
+        ``DoubleTensor[M]`` tail ranks, followed by ``M`` head ranks when `both_directions`.
+    """
+    R = predictor.num_relations
+    queries = [triples]
+    if both_directions:
+        queries.append(torch.stack([triples[:, 2], triples[:, 1] + R, triples[:, 0]], 1))
+    q = torch.cat(queries)
+    bs = batch_size or max(1, max_floats // max(1, predictor.num_entities))
+    out = []
+    for i in range(0, len(q), bs):
+        b = q[i : i + bs]
+        scores = predictor.score_tails(b[:, 0], b[:, 1]).cpu()
+        if true_tails is not None:
+            rows, cols = true_tails.mask(b[:, 0], b[:, 1])
+            out.append(ranks_from_scores(scores, b[:, 2], rows, cols))
+        else:
+            out.append(ranks_from_scores(scores, b[:, 2]))
+    return torch.cat(out) if out else torch.empty(0, dtype=torch.double)
+
+
+def mrr(ranks: Tensor) -> float:
+    """Mean reciprocal rank."""
+    return float((1.0 / ranks.double()).mean()) if len(ranks) else 0.0
+
+
+def hits_at_k(ranks: Tensor, k: int) -> float:
+    """Share of ranks ``<= k`` (a mean-tie rank of 1.5 misses Hits@1)."""
+    return float((ranks <= k).double().mean()) if len(ranks) else 0.0
+
+
+def rank_metrics(ranks: Tensor, ks: Sequence[int] = (1, 3, 10)) -> dict[str, float]:
+    """``{"mrr", "mr", "hits@k"...}`` from ranks."""
+    res = {"mrr": mrr(ranks), "mr": float(ranks.double().mean()) if len(ranks) else 0.0}
+    for k in ks:
+        res[f"hits@{k}"] = hits_at_k(ranks, k)
+    res["count"] = int(len(ranks))
+    return res
+
+
+def evaluate(
+    predictor: LinkPredictor,
+    triples: Tensor,
+    filter_triples: Iterable[Tensor] = (),
+    both_directions: bool = True,
+    batch_size: int | None = None,
+) -> dict[str, float]:
+    """Filtered MRR, MR and Hits@1/3/10 of `predictor` on `triples`.
+
+    `filter_triples` are the known true triples (usually train, valid and test).
+    """
+    filt = list(filter_triples)
+    tt = TrueTails(filt + [triples], predictor.num_entities, predictor.num_relations)
+    return rank_metrics(filtered_ranks(predictor, triples, tt, both_directions, batch_size))
