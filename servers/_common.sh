@@ -97,8 +97,15 @@ start_neo4j() {
     touch "$logf"
     off="$(stat -c %s "$logf")"
     # shellcheck disable=SC2206
-    local jopts=(-Xmx"$NESYKG_NEO4J_HEAP" -Xss2m -XX:+ExitOnOutOfMemoryError
-                 -Djava.awt.headless=true ${NESYKG_NEO4J_JAVA_OPTS:-})
+    # Flags follow the Neo4j 5 distribution's defaults (add-opens for the page cache/netty).
+    local jopts=(-Xms128m -Xmx"$NESYKG_NEO4J_HEAP" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow
+                 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+                 -Djdk.nio.maxCachedBufferSize=1024 -Dio.netty.tryReflectionSetAccessible=true
+                 -Dlog4j2.disable.jmx=true
+                 --add-opens=java.base/java.nio=ALL-UNNAMED
+                 --add-opens=java.base/java.io=ALL-UNNAMED
+                 --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+                 ${NESYKG_NEO4J_JAVA_OPTS:-})
     t0=$(date +%s.%N)
     # bash -c writes its own pid, then execs java (same pid); setsid detaches it from
     # the caller's process group so Ctrl-C / make's job control do not hit it.
