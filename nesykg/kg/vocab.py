@@ -87,7 +87,7 @@ class Vocabulary:
             if a != b:
                 only_a = sorted(set(a) - set(b))[:3]
                 only_b = sorted(set(b) - set(a))[:3]
-                detail = f"{kind}: {len(a)} vs {len(b)}"
+                detail = f"{kind}: {len(b)} in the {what}, {len(a)} here"
                 if only_a or only_b:
                     detail += f" (only in the {what}: {only_b}, only here: {only_a})"
                 else:

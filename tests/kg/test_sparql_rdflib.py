@@ -57,7 +57,7 @@ def test_rdflib_view_reads_the_same_data(ox_store):
     res = list(g.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{ex('parent')}> ?o }}"))
     assert int(res[0][0]) == 5
     ds = ox_store.rdflib_dataset()
-    assert {str(c.identifier) for c in ds.contexts()} >= {"urn:nesykg:graph:domain", "urn:nesykg:graph:expert"}
+    assert {str(c.identifier) for c in ds.graphs()} >= {"urn:nesykg:graph:domain", "urn:nesykg:graph:expert"}
 
 
 def test_on_disk_store_persists(tmp_path):

@@ -1,0 +1,109 @@
+"""Import and export in every format, into chosen graphs, all-or-nothing."""
+
+from __future__ import annotations
+
+import io as stdio
+
+import pytest
+
+from nesykg.kg import Literal, Triple, open_store
+from nesykg.kg.io import FORMATS, export, import_file, import_files, read_triples
+from nesykg.kg.terms import dataset_namespace, mint
+from tests.conftest import ex, family_triples, generate_triples, write_tsv
+
+RDF_FORMATS = [f for f, (_, spec) in FORMATS.items() if spec is not None and f != "n3"]
+EXT = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "trig": "trig", "rdfxml": "rdf", "jsonld": "jsonld", "tsv": "tsv", "csv": "csv"}
+
+
+def test_tsv_mints_one_namespace_per_dataset(tmp_path, store):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    path = write_tsv(folder / "train.tsv", [("alice", "knows", "bob"), ("bob", "knows", "carol d'arc")])
+    res = import_file(store, path)
+    assert res.triples == 2 and res.graph == "domain" and res.run_id is None
+    ns = dataset_namespace("tiny")
+    assert ns == "urn:nesykg:ds:tiny:"
+    assert set(store.triples()) == {
+        Triple(ns + "alice", ns + "knows", ns + "bob"),
+        Triple(ns + "bob", ns + "knows", mint(ns, "carol d'arc")),
+    }
+    assert mint(ns, "carol d'arc") == ns + "carol%20d'arc"
+
+
+def test_tsv_angle_brackets_are_full_iris(tmp_path):
+    path = tmp_path / "x.tsv"
+    path.write_text("<http://example.org/a>\tknows\t<http://example.org/b>\n# a comment\n\n")
+    ns = dataset_namespace("x")
+    assert read_triples(path) == [Triple("http://example.org/a", ns + "knows", "http://example.org/b")]
+
+
+@pytest.mark.parametrize("fmt", RDF_FORMATS + ["tsv", "csv"])
+def test_export_import_round_trip(tmp_path, fmt):
+    src = open_store()
+    names = generate_triples(num_entities=20, num_relations=4, num_triples=60, seed=1)
+    import_file(src, write_tsv(tmp_path / "g.tsv", names + [("odd name", "rel/with:chars", "ünïcode")]))
+    if fmt not in ("tsv", "csv"):
+        src.add((ex("bart"), ex("name"), Literal("Bart \"B\"", language="en")), graph="domain")
+    out = tmp_path / f"out.{EXT[fmt]}"
+    n = export(src, out, fmt)
+    assert n == len(src)
+    dst = open_store()
+    import_file(dst, out, graph="expert", namespace=dataset_namespace("g"))
+    assert set(dst.triples(graphs="expert")) == set(src.triples())
+
+
+def test_tsv_export_writes_back_the_loaded_names(tmp_path):
+    names = [("a b", "r", "c"), ("c", "r", "d\u00e9")]
+    st = open_store()
+    import_file(st, write_tsv(tmp_path / "k.tsv", names))
+    buf = stdio.BytesIO()
+    export(st, buf, "tsv")
+    assert sorted(buf.getvalue().decode().splitlines()) == sorted("\t".join(t) for t in names)
+
+
+def test_quad_formats_keep_graphs_on_export(tmp_path):
+    st = open_store()
+    st.add_many(family_triples()[:2], graph="domain")
+    st.add(family_triples()[2], graph="expert")
+    buf = stdio.BytesIO()
+    export(st, buf, "nquads")
+    text = buf.getvalue().decode()
+    assert text.count("<urn:nesykg:graph:domain>") == 2 and text.count("<urn:nesykg:graph:expert>") == 1
+
+
+def test_rdf_quads_go_into_the_chosen_graph_and_blank_nodes_are_skolemised(tmp_path, store):
+    path = tmp_path / "d.trig"
+    path.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "ex:g1 { ex:a ex:p _:b . _:b ex:q ex:c . }\n"
+        "ex:d ex:p ex:e .\n"
+    )
+    import_file(store, path, graph="expert")
+    triples = set(store.triples(graphs="expert"))
+    assert len(triples) == 3
+    [bnode] = {t.object for t in triples if t.subject == ex("a")}
+    assert bnode.startswith("urn:nesykg:genid:")
+    assert Triple(bnode, ex("q"), ex("c")) in triples
+
+
+def test_import_into_inferred_records_an_undoable_run(tmp_path, store):
+    store.add_many(family_triples())
+    before = set(store.triples())
+    path = write_tsv(tmp_path / "inf.tsv", [("<http://example.org/abe>", "<http://example.org/grandparent>", "<http://example.org/bart>")])
+    res = import_file(store, path, graph="inferred")
+    assert res.run_id and res.run_id.startswith("import-")
+    [prov] = store.provenance((ex("abe"), ex("grandparent"), ex("bart")))
+    assert (prov.method, prov.confidence, prov.evidence) == ("import", 1.0, "imported from inf.tsv")
+    store.undo(res.run_id)
+    assert set(store.triples()) == before
+
+
+def test_multi_file_import_is_all_or_nothing(tmp_path, store):
+    good = write_tsv(tmp_path / "good.tsv", [("a", "r", "b")] * 3)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tr\tb\nc\tr\n")
+    with pytest.raises(Exception, match="bad.tsv:2"):
+        import_files(store, [good, bad])
+    assert len(store) == 0
+    res = import_files(store, [good, good])
+    assert res.triples == 6 and len(store) == 1
