@@ -18,6 +18,7 @@ __all__ = [
     "StoreLockedError",
     "UnknownNameError",
     "VocabularyMismatchError",
+    "TrainingError",
 ]
 
 
@@ -95,3 +96,7 @@ class UnknownNameError(NesykgError, KeyError):
 
 class VocabularyMismatchError(NesykgError):
     """A checkpoint or tensor snapshot was built against a different vocabulary."""
+
+
+class TrainingError(NesykgError):
+    """Training cannot go on, e.g. the loss became NaN; the message names epoch and batch."""
