@@ -16,6 +16,10 @@ __all__ = [
     "UnsupportedCapabilityError",
     "StoreError",
     "StoreLockedError",
+    "StoreUnavailableError",
+    "AuthenticationError",
+    "QueryTimeoutError",
+    "QueryRefusedError",
     "UnknownNameError",
     "VocabularyMismatchError",
     "TrainingError",
@@ -68,6 +72,22 @@ class StoreError(NesykgError):
 
 class StoreLockedError(StoreError):
     """An on-disk store is held by another process."""
+
+
+class StoreUnavailableError(StoreError):
+    """A store server cannot be reached (down, wrong address, connection lost)."""
+
+
+class AuthenticationError(StoreError):
+    """A store server refused the credentials; the message names the address and user."""
+
+
+class QueryTimeoutError(StoreError):
+    """A query ran past its time limit and was cancelled (nothing was changed)."""
+
+
+class QueryRefusedError(InputError):
+    """A query was refused before running, e.g. a write given to a read-only tool."""
 
 
 class UnknownNameError(NesykgError, KeyError):
