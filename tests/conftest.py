@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,15 +13,53 @@ from nesykg.kg import GraphStore, open_store
 
 EX = "http://example.org/"
 
-# (id, factory(tmp_path) -> store). Server backends join this list where configured.
+# ------------------------------------------------------------------ test servers
+# `make test` (scripts/run_tests.sh) starts a Neo4j and an Oxigraph SPARQL server, exports
+# their addresses and sets NESYKG_REQUIRE_SERVERS=1: then a missing server FAILS the tests
+# that need it instead of skipping them, so CI can never skip them silently.
+SERVER_ENV = {"neo4j": "NESYKG_NEO4J_URI", "sparql": "NESYKG_SPARQL_QUERY"}
+
+
+def require_server(kind: str) -> str:
+    """The server address from the environment; skip (or fail under NESYKG_REQUIRE_SERVERS=1)."""
+    var = SERVER_ENV[kind]
+    value = os.environ.get(var)
+    if not value:
+        reason = f"set {var} (make test starts a server)"
+        if os.environ.get("NESYKG_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"NESYKG_REQUIRE_SERVERS=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return value
+
+
+def neo4j_store(tmp: Path | None = None) -> GraphStore:
+    """A fresh, empty Neo4j-backed store (nesykg's data in the test database is cleared)."""
+    st = open_store(require_server("neo4j"))
+    st.clear()  # type: ignore[attr-defined]
+    return st
+
+
+def sparql_store(tmp: Path | None = None) -> GraphStore:
+    """A fresh, empty SPARQL-endpoint store (every graph of the test endpoint is dropped)."""
+    st = open_store(require_server("sparql"), update_url=os.environ.get("NESYKG_SPARQL_UPDATE"))
+    st.clear()  # type: ignore[attr-defined]
+    return st
+
+
+# (id, factory(tmp_path) -> store). Server backends skip (or fail) where not configured.
 BACKENDS: list[tuple[str, Callable[[Path], GraphStore]]] = [
     ("memory", lambda tmp: open_store("memory:")),
     ("oxigraph-memory", lambda tmp: open_store()),
     ("oxigraph-disk", lambda tmp: open_store(tmp / "store")),
+    ("neo4j", neo4j_store),
+    ("sparql", sparql_store),
 ]
+BACKEND_MARKS = {"neo4j": pytest.mark.neo4j, "sparql": pytest.mark.sparql}
 
 
-@pytest.fixture(params=[b[0] for b in BACKENDS])
+@pytest.fixture(
+    params=[pytest.param(b[0], marks=[BACKEND_MARKS[b[0]]] if b[0] in BACKEND_MARKS else []) for b in BACKENDS]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """A fresh, empty store of every backend in turn."""
     factory = dict(BACKENDS)[request.param]

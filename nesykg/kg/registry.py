@@ -14,12 +14,32 @@ from typing import Any
 from nesykg.errors import UnknownNameError
 from nesykg.kg.store import GraphStore
 
-__all__ = ["STORES", "get_store_class", "store_names", "open_store"]
+__all__ = ["STORES", "backend_for", "get_store_class", "store_names", "open_store"]
 
 STORES: dict[str, str] = {
     "oxigraph": "nesykg.kg.backends.oxigraph:OxigraphStore",
     "memory": "nesykg.kg.backends.memory:MemoryStore",
+    "neo4j": "nesykg.kg.backends.neo4j:Neo4jStore",
+    "sparql": "nesykg.kg.backends.sparql:SparqlStore",
 }
+
+_NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
+_HTTP_SCHEMES = ("http://", "https://")
+
+
+def backend_for(location: str | Path | None) -> str:
+    """The backend name `open_store` picks for `location`."""
+    if location is None:
+        return "oxigraph"
+    text = str(location)
+    if text == "memory:":
+        return "memory"
+    low = text.lower()
+    if low.startswith(_NEO4J_SCHEMES):
+        return "neo4j"
+    if low.startswith(_HTTP_SCHEMES):
+        return "sparql"
+    return "oxigraph"
 
 
 def _all() -> dict[str, str]:
@@ -49,21 +69,25 @@ def open_store(location: str | Path | None = None, backend: str | None = None, *
     Args:
         location: ``None`` for an in-memory store; a directory path for an on-disk
             embedded store (created if missing); ``"memory:"`` for the pure-Python
-            reference backend.
+            reference backend; a ``neo4j://``, ``neo4j+s://`` or ``bolt://`` URI for a
+            Neo4j server (credentials from ``user=``/``password=``, the URI
+            ``neo4j://USER:PASSWORD@HOST:PORT`` or ``$NESYKG_NEO4J_USER`` /
+            ``$NESYKG_NEO4J_PASSWORD``); an ``http(s)://`` SPARQL 1.1 query URL (the
+            update URL is given as ``update_url=`` or derived: ``/query`` -> ``/update``,
+            ``/sparql`` stays ``/sparql``).
         backend: a registered backend name, overriding the guess from `location`.
         **kwargs: passed to the backend's constructor.
 
     Examples:
         >>> store = open_store()                    # embedded Oxigraph, in memory
         >>> store = open_store("kg.db")             # embedded Oxigraph, on disk
+        >>> store = open_store("bolt://localhost:7687", user="neo4j", password="...")
+        >>> store = open_store("http://localhost:7878/query")   # SPARQL endpoint
     """
     if backend is None:
-        if location is None:
-            backend = "oxigraph"
-        elif str(location) == "memory:":
-            backend, location = "memory", None
-        else:
-            backend = "oxigraph"
+        backend = backend_for(location)
+    if backend == "memory" and location is not None and str(location) == "memory:":
+        location = None
     cls = get_store_class(backend)
     if location is None:
         return cls(**kwargs)

@@ -1,0 +1,542 @@
+"""A `GraphStore` on a Neo4j server (5.x), through the official ``neo4j`` driver.
+
+Mapping of RDF onto the property graph (one fixed schema, created on open)::
+
+    (:Resource {iri})                                  every IRI subject / IRI object (unique iri)
+    (:Literal {key, value, datatype?, language?})      every literal object (unique key = hash of
+                                                       value, datatype and language)
+    (s:Resource)-[:REL {predicate, graph}]->(o)        one relationship per (triple, graph)
+    (s:Resource)-[:REL {predicate, graph: 'inferred',  one relationship per (triple, run) in the
+        run_id, confidence, method, evidence, time}]->(o)   ``inferred`` graph: provenance lives
+                                                       on the relationship itself
+
+* Relationship types cannot be parameterised, so every triple uses the single type
+  ``REL`` with the predicate IRI as a property (indexed, like ``graph`` and ``run_id``);
+  no user text is ever spliced into Cypher, every value travels as a parameter.
+* A triple in several graphs has one relationship per graph. A triple several runs
+  inferred has one ``inferred`` relationship per run, so ``undo(run)`` deletes exactly
+  that run's relationships and the triple stays while another run still holds it.
+* Nodes are ``MERGE``d on their unique key and relationships ``MERGE``d on
+  ``(predicate, graph[, run_id])``: writing the same batch twice (for instance a driver
+  retry after a lost commit acknowledgement) never duplicates anything.
+
+Writes: each `ChangeSet` is one managed write transaction (``session.execute_write``,
+retried by the driver on transient errors and lost connections), made of batched
+``UNWIND $rows`` statements (`BATCH` rows each): removals, run undo, node merges, then
+relationship merges. Reads use managed read transactions.
+
+`read_property_graph` reads a user's own property graph (any labels and relationship
+types, e.g. ``(:Person)-[:KNOWS]->(:Person)``) into a `TensorKG`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from nesykg.errors import AuthenticationError, InputError, QueryTimeoutError, StoreError, StoreUnavailableError
+from nesykg.kg.provenance import Provenance
+from nesykg.kg.store import Capability, ChangeSet, GraphStore, StoreStats
+from nesykg.kg.terms import INFERRED, Literal, Pattern, Triple
+
+__all__ = ["Neo4jStore", "read_property_graph", "split_credentials", "BATCH", "neo4j_errors"]
+
+BATCH = 10_000
+"""Rows per ``UNWIND`` statement."""
+
+SCHEMA = (
+    "CREATE CONSTRAINT nesykg_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE",
+    "CREATE CONSTRAINT nesykg_literal_key IF NOT EXISTS FOR (n:Literal) REQUIRE n.key IS UNIQUE",
+    "CREATE INDEX nesykg_rel_predicate IF NOT EXISTS FOR ()-[r:REL]-() ON (r.predicate)",
+    "CREATE INDEX nesykg_rel_graph IF NOT EXISTS FOR ()-[r:REL]-() ON (r.graph)",
+    "CREATE INDEX nesykg_rel_run IF NOT EXISTS FOR ()-[r:REL]-() ON (r.run_id)",
+)
+
+# ---------------------------------------------------------------- Cypher (fixed text)
+_MERGE_RESOURCES = "UNWIND $iris AS iri MERGE (:Resource {iri: iri})"
+_MERGE_LITERALS = (
+    "UNWIND $lits AS l MERGE (n:Literal {key: l.key}) "
+    "ON CREATE SET n.value = l.value, n.datatype = l.datatype, n.language = l.language"
+)
+_OBJ = {False: "(o:Resource {iri: row.o})", True: "(o:Literal {key: row.o})"}
+_ADD = (
+    "UNWIND $rows AS row MATCH (s:Resource {iri: row.s}) MATCH %OBJ% "
+    "MERGE (s)-[:REL {predicate: row.p, graph: row.g}]->(o)"
+)
+_ADD_PROV = (
+    "UNWIND $rows AS row MATCH (s:Resource {iri: row.s}) MATCH %OBJ% "
+    "MERGE (s)-[r:REL {predicate: row.p, graph: 'inferred', run_id: row.run}]->(o) "
+    "ON CREATE SET r.confidence = row.c, r.method = row.m, r.evidence = row.e, r.time = row.t"
+)
+_REMOVE = (
+    "UNWIND $rows AS row MATCH (s:Resource {iri: row.s})-[r:REL {predicate: row.p, graph: row.g}]->%OBJ% "
+    "DELETE r"
+)
+_UNDO = "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() WHERE r.graph = 'inferred' DELETE r"
+_DROP_ORPHANS = (
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
+    "DELETE n"
+)
+_DROP_ORPHAN_LITS = (
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
+    "DELETE n"
+)
+_RETURN_TRIPLE = (
+    "s.iri AS s, r.predicate AS p, o.iri AS o, o.value AS v, o.datatype AS dt, o.language AS lang"
+)
+
+
+def literal_key(lit: Literal) -> str:
+    """Unique key of a literal node: a hash of value, datatype and language."""
+    h = hashlib.sha1()
+    for part in (lit.value, lit.datatype or "", lit.language or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def split_credentials(uri: str) -> tuple[str, str | None, str | None]:
+    """``neo4j://user:pass@host:7687`` -> (``neo4j://host:7687``, user, password)."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri, None, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user = unquote(parts.username) if parts.username is not None else None
+    pw = unquote(parts.password) if parts.password is not None else None
+    return clean, user, pw
+
+
+def neo4j_errors(uri: str, user: str | None, action: str) -> Callable[[BaseException], BaseException]:
+    """A translator from driver exceptions to nesykg `StoreError` subclasses."""
+    import neo4j.exceptions as nx
+
+    def translate(e: BaseException) -> BaseException:
+        code = getattr(e, "code", None) or ""
+        if isinstance(e, nx.AuthError) or "Security.Unauthorized" in code:
+            return AuthenticationError(
+                f"Neo4j at {uri} refused user {user!r}: wrong user name or password"
+                " (set NESYKG_NEO4J_USER / NESYKG_NEO4J_PASSWORD or neo4j://USER:PASSWORD@HOST:PORT)"
+            )
+        if "TransactionTimedOut" in code:
+            return QueryTimeoutError(f"{action} on Neo4j at {uri} timed out and was rolled back")
+        if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, OSError)):
+            return StoreUnavailableError(f"cannot reach Neo4j at {uri} ({action}): {_first_line(e)}")
+        if isinstance(e, nx.ConfigurationError):
+            return StoreError(f"bad Neo4j configuration for {uri}: {_first_line(e)}")
+        if isinstance(e, nx.Neo4jError):
+            return StoreError(f"{action} on Neo4j at {uri} failed: {getattr(e, 'message', None) or _first_line(e)}")
+        if isinstance(e, nx.DriverError):
+            return StoreError(f"{action} on Neo4j at {uri} failed: {_first_line(e)}")
+        return e
+
+    return translate
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def make_driver(uri: str, user: str | None = None, password: str | None = None, **config: Any) -> tuple[Any, str, str]:
+    """Open and verify a driver. Returns ``(driver, clean_uri, user)``.
+
+    Credentials: arguments, else those in the URI, else ``$NESYKG_NEO4J_USER`` /
+    ``$NESYKG_NEO4J_PASSWORD`` (user ``neo4j`` by default).
+    """
+    import neo4j
+
+    clean, u, p = split_credentials(uri)
+    user = user or u or os.environ.get("NESYKG_NEO4J_USER") or "neo4j"
+    password = password if password is not None else (p if p is not None else os.environ.get("NESYKG_NEO4J_PASSWORD", ""))
+    config.setdefault("notifications_min_severity", "OFF")
+    config.setdefault("connection_timeout", 10.0)
+    translate = neo4j_errors(clean, user, "connect")
+    try:
+        driver = neo4j.GraphDatabase.driver(clean, auth=(user, password), **config)
+    except (ValueError, neo4j.exceptions.ConfigurationError) as e:
+        raise InputError(f"invalid Neo4j URI {clean!r}: {_first_line(e)}") from None
+    try:
+        driver.verify_connectivity()
+    except Exception as e:  # noqa: BLE001 - translated below
+        driver.close()
+        err = translate(e)
+        if err is e:
+            raise
+        raise err from None
+    return driver, clean, user
+
+
+def _row(t: Triple) -> dict[str, Any]:
+    s, p, o = t
+    if type(o) is str:
+        return {"s": s, "p": p, "o": o}
+    return {"s": s, "p": p, "o": literal_key(o)}  # type: ignore[arg-type]
+
+
+def _lit_row(o: Literal) -> dict[str, Any]:
+    return {"key": literal_key(o), "value": o.value, "datatype": o.datatype, "language": o.language}
+
+
+def _triple_from(rec: Any) -> Triple:
+    o = rec["o"]
+    if o is None:
+        o = Literal(rec["v"], rec["dt"], rec["lang"])
+    return Triple(rec["s"], rec["p"], o)
+
+
+def _chunks(rows: list[Any], n: int = BATCH) -> Iterator[list[Any]]:
+    for i in range(0, len(rows), n):
+        yield rows[i : i + n]
+
+
+def _to_datetime(value: Any) -> datetime:
+    if hasattr(value, "to_native"):
+        value = value.to_native()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Neo4jStore(GraphStore):
+    """Graph store on a Neo4j server (see the module docstring for the mapping).
+
+    Args:
+        uri: ``bolt://``, ``neo4j://`` (or ``+s`` / ``+ssc``) URI, credentials optional.
+        user / password: override those in the URI and in the environment.
+        database: the Neo4j database (default: the server's default).
+        max_retry_time: seconds the driver keeps retrying a managed transaction.
+        driver_config: extra keyword arguments for ``neo4j.GraphDatabase.driver``.
+    """
+
+    name = "neo4j"
+    capabilities = frozenset(
+        {
+            Capability.CYPHER,
+            Capability.NAMED_GRAPHS,
+            Capability.ANNOTATIONS,
+            Capability.TRANSACTIONS,
+            Capability.PERSISTENCE,
+        }
+    )
+
+    def __init__(
+        self,
+        uri: str,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        max_retry_time: float = 30.0,
+        **driver_config: Any,
+    ) -> None:
+        super().__init__()
+        driver_config.setdefault("max_transaction_retry_time", max_retry_time)
+        self._driver, self._uri, self._user = make_driver(uri, user, password, **driver_config)
+        self._database = database
+        self._translate = neo4j_errors(self._uri, self._user, "a query")
+        try:
+            with self._driver.session(database=database) as session:
+                for stmt in SCHEMA:
+                    session.run(stmt).consume()
+        except Exception as e:  # noqa: BLE001
+            self._driver.close()
+            self._raise(e, "schema setup")
+
+    # ------------------------------------------------------------- plumbing
+    @property
+    def location(self) -> str:
+        return self._uri
+
+    @property
+    def driver(self) -> Any:
+        """The underlying ``neo4j.Driver`` (for Cypher; writes should go through nesykg)."""
+        return self._driver
+
+    @property
+    def database(self) -> str | None:
+        return self._database
+
+    def _raise(self, e: BaseException, action: str) -> None:
+        err = neo4j_errors(self._uri, self._user, action)(e)
+        if err is e:
+            raise e
+        raise err from None
+
+    def _read(self, query: str, **params: Any) -> list[Any]:
+        def work(tx: Any) -> list[Any]:
+            return list(tx.run(query, params))
+
+        try:
+            with self._driver.session(database=self._database) as session:
+                return session.execute_read(work)
+        except Exception as e:  # noqa: BLE001
+            self._raise(e, "read")
+            raise  # unreachable
+
+    # ----------------------------------------------------------------- writes
+    def _apply(self, changes: ChangeSet) -> None:
+        steps: list[tuple[str, dict[str, Any]]] = []
+
+        removed_iris: set[str] = set()
+        removed_lits: set[str] = set()
+        for is_lit in (False, True):
+            rows = [dict(_row(t), g=g) for t, g in changes.remove if (type(t[2]) is not str) == is_lit]
+            for chunk in _chunks(rows):
+                steps.append((_REMOVE.replace("%OBJ%", _OBJ[is_lit]), {"rows": chunk}))
+        for t, _ in changes.remove:
+            removed_iris.add(t[0])
+            if type(t[2]) is str:
+                removed_iris.add(t[2])
+            else:
+                removed_lits.add(literal_key(t[2]))  # type: ignore[arg-type]
+        if changes.undo_runs:
+            steps.append((_UNDO, {"runs": list(dict.fromkeys(changes.undo_runs))}))
+        if removed_iris:
+            for chunk in _chunks(sorted(removed_iris)):
+                steps.append((_DROP_ORPHANS, {"keys": chunk}))
+        if removed_lits:
+            for chunk in _chunks(sorted(removed_lits)):
+                steps.append((_DROP_ORPHAN_LITS, {"keys": chunk}))
+
+        iris: set[str] = set()
+        lits: dict[str, dict[str, Any]] = {}
+        for t in [t for t, _ in changes.add] + [t for t, _ in changes.provenance]:
+            iris.add(t[0])
+            o = t[2]
+            if type(o) is str:
+                iris.add(o)
+            else:
+                lr = _lit_row(o)  # type: ignore[arg-type]
+                lits.setdefault(lr["key"], lr)
+        for chunk in _chunks(sorted(iris)):
+            steps.append((_MERGE_RESOURCES, {"iris": chunk}))
+        for chunk in _chunks(list(lits.values())):
+            steps.append((_MERGE_LITERALS, {"lits": chunk}))
+        for is_lit in (False, True):
+            rows = [dict(_row(t), g=g) for t, g in dict.fromkeys(changes.add) if (type(t[2]) is not str) == is_lit]
+            for chunk in _chunks(rows):
+                steps.append((_ADD.replace("%OBJ%", _OBJ[is_lit]), {"rows": chunk}))
+            seen: set[tuple[str, Triple]] = set()
+            prov_rows = []
+            for t, p in changes.provenance:
+                if (type(t[2]) is not str) != is_lit or (p.run_id, t) in seen:
+                    continue  # the first record of a (run, triple) wins
+                seen.add((p.run_id, t))
+                prov_rows.append(
+                    dict(_row(t), run=p.run_id, c=float(p.confidence), m=p.method, e=p.evidence, t=p.time)
+                )
+            for chunk in _chunks(prov_rows):
+                steps.append((_ADD_PROV.replace("%OBJ%", _OBJ[is_lit]), {"rows": chunk}))
+
+        def work(tx: Any) -> None:
+            for query, params in steps:
+                tx.run(query, params).consume()
+
+        try:
+            with self._driver.session(database=self._database) as session:
+                session.execute_write(work)
+        except Exception as e:  # noqa: BLE001
+            self._raise(e, "write (the transaction was rolled back or not confirmed; retrying it is safe)")
+
+    # ------------------------------------------------------------------ reads
+    @staticmethod
+    def _pattern_query(
+        pattern: Pattern, ret: str, distinct: bool = True, extra: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        s, p, o = pattern
+        params: dict[str, Any] = {}
+        subj = "(s:Resource)"
+        if s is not None:
+            subj = "(s:Resource {iri: $s})"
+            params["s"] = s
+        if o is None:
+            obj = "(o)"
+        elif type(o) is str:
+            obj = "(o:Resource {iri: $o})"
+            params["o"] = o
+        else:
+            obj = "(o:Literal {key: $o})"
+            params["o"] = literal_key(o)  # type: ignore[arg-type]
+        where = "r.graph IN $graphs" + extra
+        if p is not None:
+            where += " AND r.predicate = $p"
+            params["p"] = p
+        query = f"MATCH {subj}-[r:REL]->{obj} WHERE {where} RETURN {'DISTINCT ' if distinct else ''}{ret}"
+        return query, params
+
+    def _match(self, pattern: Pattern, graphs: tuple[str, ...]) -> Iterator[Triple]:
+        for t in pattern:
+            if t is not None and not isinstance(t, (str, Literal)):
+                raise InputError(f"invalid term in pattern {pattern!r}")
+        query, params = self._pattern_query(pattern, _RETURN_TRIPLE)
+        for rec in self._read(query, graphs=list(graphs), **params):
+            yield _triple_from(rec)
+
+    def _count(self, pattern: Pattern, graph: str) -> int:
+        if graph == INFERRED:
+            query, params = self._pattern_query(
+                pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False
+            )
+        else:
+            query, params = self._pattern_query(pattern, "count(r) AS n", distinct=False)
+        return self._read(query, graphs=[graph], **params)[0]["n"]
+
+    def _graph_names(self) -> list[str]:
+        recs = self._read("MATCH ()-[r:REL]->() RETURN DISTINCT r.graph AS g")
+        return [r["g"] for r in recs if r["g"]]
+
+    def _provenance_records(
+        self, triple: Triple | None = None, run_id: str | None = None
+    ) -> list[tuple[Triple, Provenance]]:
+        ret = _RETURN_TRIPLE + ", r.run_id AS run, r.confidence AS c, r.method AS m, r.evidence AS e, r.time AS t"
+        if triple is not None:
+            query, params = self._pattern_query(triple, ret, distinct=False, extra=" AND r.run_id IS NOT NULL")
+        elif run_id is not None:
+            query = f"MATCH (s:Resource)-[r:REL {{run_id: $run}}]->(o) WHERE r.graph IN $graphs RETURN {ret}"
+            params = {"run": run_id}
+        else:
+            query = f"MATCH (s:Resource)-[r:REL]->(o) WHERE r.graph IN $graphs AND r.run_id IS NOT NULL RETURN {ret}"
+            params = {}
+        out = []
+        for rec in self._read(query, graphs=[INFERRED], **params):
+            if run_id is not None and rec["run"] != run_id:
+                continue
+            prov = Provenance(
+                confidence=float(rec["c"]),
+                method=rec["m"],
+                evidence=rec["e"] if rec["e"] is not None else "",
+                run_id=rec["run"],
+                time=_to_datetime(rec["t"]),
+            )
+            out.append((_triple_from(rec), prov))
+        return out
+
+    def stats(self) -> StoreStats:
+        per = self._read(
+            "MATCH (s)-[r:REL]->(o) WHERE r.graph <> 'inferred' RETURN r.graph AS g, count(r) AS n"
+        )
+        per_graph = {r["g"]: r["n"] for r in per}
+        inferred = self._count((None, None, None), INFERRED)
+        if inferred:
+            per_graph[INFERRED] = inferred
+        ents = self._read(
+            "MATCH (n:Resource) WHERE EXISTS { (n)-[:REL]-() } RETURN count(n) AS n"
+        )[0]["n"]
+        rels = self._read("MATCH ()-[r:REL]->() RETURN count(DISTINCT r.predicate) AS n")[0]["n"]
+        runs = self._read("MATCH ()-[r:REL]->() WHERE r.run_id IS NOT NULL RETURN count(DISTINCT r.run_id) AS n")[0]["n"]
+        return StoreStats(self.name, self.location, dict(sorted(per_graph.items())), ents, rels, runs)
+
+    # ----------------------------------------------------------------- extras
+    def cypher(self, query: str, params: dict[str, Any] | None = None, limit: int = 1000, timeout_s: float = 30.0) -> Any:
+        """Run a read-only Cypher query (see `nesykg.kg.cypher.run_readonly_cypher`)."""
+        from nesykg.kg.cypher import run_readonly_cypher
+
+        return run_readonly_cypher(self, query, params, limit=limit, timeout_s=timeout_s)
+
+    def clear(self) -> None:
+        """Delete every nesykg node and relationship (``:Resource``, ``:Literal``, ``:REL``),
+        in batches; other data in the database is left alone. Not transactional."""
+        if self._pending is not None:
+            raise InputError("clear() cannot run inside a transaction block")
+        try:
+            with self._driver.session(database=self._database) as session:
+                session.run(
+                    "MATCH ()-[r:REL]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
+                session.run(
+                    "MATCH (n) WHERE (n:Resource OR n:Literal) AND NOT EXISTS { (n)--() } "
+                    "CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
+        except Exception as e:  # noqa: BLE001
+            self._raise(e, "clear")
+
+    def _close(self) -> None:
+        self._driver.close()
+
+
+# -------------------------------------------------------------- property graphs
+def _node_name(node: Any, node_key: str | Callable[[Any], str]) -> str:
+    if callable(node_key):
+        return str(node_key(node))
+    value = node.get(node_key)
+    if value is None:
+        raise InputError(
+            f"node {node.element_id} with labels {sorted(node.labels)} has no property {node_key!r};"
+            " choose another node_key or pass a function"
+        )
+    return str(value)
+
+
+def read_property_graph(
+    uri: str | Any,
+    auth: tuple[str, str] | None = None,
+    node_key: str | Callable[[Any], str] = "name",
+    labels: Iterable[str] | None = None,
+    rel_types: Iterable[str] | None = None,
+    database: str | None = None,
+    name: str = "neo4j",
+    include_nesykg: bool = False,
+) -> Any:
+    """Read a user's property graph into a `TensorKG` (one ``train`` split).
+
+    Every relationship ``(a)-[:TYPE]->(b)`` becomes the triple ``(key(a), TYPE, key(b))``.
+
+    Args:
+        uri: a Bolt/Neo4j URI, a `Neo4jStore` or a ``neo4j.Driver``.
+        auth: ``(user, password)``; by default from the URI or the environment.
+        node_key: the node property naming a node (``"name"``), or a function of the
+            driver's ``Node`` returning its name.
+        labels: keep only relationships between nodes that have one of these labels.
+        rel_types: keep only these relationship types.
+        include_nesykg: also read nesykg's own ``:REL`` relationships (off by default).
+    """
+    from nesykg.kg.tensor import TensorKG
+
+    own_driver = False
+    if isinstance(uri, Neo4jStore):
+        driver, where, database = uri.driver, uri.location, database or uri.database
+    elif isinstance(uri, str):
+        user, pw = auth if auth is not None else (None, None)
+        driver, where, _ = make_driver(uri, user, pw)
+        own_driver = True
+    else:
+        driver, where = uri, "the given driver"
+    label_list = list(labels) if labels is not None else None
+    type_list = list(rel_types) if rel_types is not None else None
+    query = (
+        "MATCH (a)-[r]->(b) "
+        "WHERE ($types IS NULL OR type(r) IN $types) AND ($own OR type(r) <> 'REL') "
+        "AND ($labels IS NULL OR (any(l IN labels(a) WHERE l IN $labels) AND any(l IN labels(b) WHERE l IN $labels))) "
+        "RETURN a, type(r) AS t, b"
+    )
+    translate = neo4j_errors(where, None, "reading the property graph")
+
+    def work(tx: Any) -> list[tuple[str, str, str]]:
+        out = []
+        for rec in tx.run(query, types=type_list, labels=label_list, own=include_nesykg):
+            out.append((_node_name(rec["a"], node_key), rec["t"], _node_name(rec["b"], node_key)))
+        return out
+
+    try:
+        with driver.session(database=database) as session:
+            triples = session.execute_read(work)
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        err = translate(e)
+        if err is e:
+            raise
+        raise err from None
+    finally:
+        if own_driver:
+            driver.close()
+    return TensorKG.from_triples({"train": sorted(set(triples))}, name)
