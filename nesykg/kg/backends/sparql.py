@@ -1,0 +1,355 @@
+"""A `GraphStore` on any SPARQL 1.1 Query + Update endpoint, over HTTP.
+
+The RDF layout is the embedded Oxigraph backend's (`nesykg.kg.backends.oxigraph`):
+graph ``name`` is the named graph ``urn:nesykg:graph:name``; provenance records are
+RDF 1.2 reifiers in ``urn:nesykg:graph:provenance``::
+
+    <urn:nesykg:prov:KEY> rdf:reifies <<( s p o )>> ; nk:graph graph:inferred ;
+        nk:run "…" ; nk:method "…" ; nk:confidence 0.9 ; nk:evidence "…" ; nk:time "…"^^xsd:dateTime .
+
+so a store copied between the two backends reads the same through SPARQL. The endpoint
+must support RDF 1.2 triple terms for provenance (Oxigraph does); plain triples work on
+any SPARQL 1.1 endpoint.
+
+Writes: one `ChangeSet` is one SPARQL update request (``DELETE DATA`` / run undo /
+``INSERT DATA`` joined with ``;``), which Oxigraph applies as one transaction. Every
+term in a request is serialised by pyoxigraph from a validated term object, and the
+terms of read patterns travel in ``VALUES`` blocks built the same way: no user text is
+spliced into SPARQL.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pyoxigraph as ox
+
+from nesykg.errors import InputError, QueryTimeoutError, StoreError, StoreUnavailableError, AuthenticationError
+from nesykg.kg.backends.oxigraph import (
+    _NK_CONF,
+    _NK_EVIDENCE,
+    _NK_GRAPH,
+    _NK_METHOD,
+    _NK_RUN,
+    _NK_TIME,
+    _PROV_G,
+    _PROV_NS,
+    _RDF_REIFIES,
+    _XSD_DATETIME,
+    _XSD_DOUBLE,
+    from_ox,
+    to_ox,
+)
+from nesykg.kg.provenance import Provenance, record_key
+from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, StoreStats
+from nesykg.kg.terms import GRAPH_NS, INFERRED, NS, PROVENANCE_GRAPH, Literal, Pattern, Triple, graph_iri, graph_name
+
+__all__ = ["SparqlStore", "derive_update_url"]
+
+_PREFIXES = f"PREFIX nk: <{NS}>\nPREFIX graph: <{GRAPH_NS}>\n"
+_JSON = "application/sparql-results+json"
+_NT = "application/n-triples"
+_CHUNK = 2_000  # terms per VALUES block in lookups
+
+
+def derive_update_url(query_url: str) -> str:
+    """``…/query`` -> ``…/update``; any other URL (``…/sparql``) is used for both."""
+    parts = urllib.parse.urlsplit(query_url)
+    path = parts.path
+    if path.endswith("/query"):
+        path = path[: -len("query")] + "update"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _term_text(term: Any) -> str:
+    if type(term) is ox.Triple:
+        return f"<<( {term.subject} {term.predicate} {term.object} )>>"
+    return str(term)  # pyoxigraph's N-Triples serialisation, with escaping
+
+
+def _result_term(term: Any) -> Any:
+    if type(term) is ox.Triple:
+        return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
+    return from_ox(term)
+
+
+class SparqlStore(GraphStore):
+    """Graph store on a remote SPARQL 1.1 endpoint.
+
+    Args:
+        query_url: the query endpoint (e.g. ``http://localhost:7878/query``).
+        update_url: the update endpoint; derived from `query_url` when omitted.
+        timeout_s: HTTP timeout per request.
+        user / password: HTTP basic authentication, if the endpoint needs it.
+    """
+
+    name = "sparql"
+    capabilities = frozenset(
+        {
+            Capability.SPARQL,
+            Capability.NAMED_GRAPHS,
+            Capability.ANNOTATIONS,
+            Capability.TRANSACTIONS,
+            Capability.PERSISTENCE,
+        }
+    )
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        timeout_s: float = 300.0,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        super().__init__()
+        if not str(query_url).lower().startswith(("http://", "https://")):
+            raise InputError(f"a SPARQL endpoint URL starts with http:// or https://, got {query_url!r}")
+        self._query_url = str(query_url)
+        self._update_url = update_url or derive_update_url(self._query_url)
+        self._timeout = timeout_s
+        self._headers: dict[str, str] = {}
+        if user is not None:
+            import base64
+
+            token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
+        self._user = user
+        self._ask("ASK {}")  # fail early, with the address, when the endpoint is unreachable
+
+    @property
+    def location(self) -> str:
+        return self._query_url
+
+    @property
+    def update_url(self) -> str:
+        return self._update_url
+
+    # -------------------------------------------------------------------- http
+    def _post(self, url: str, body: str, content_type: str, accept: str | None, what: str) -> bytes:
+        headers = {"Content-Type": content_type + "; charset=utf-8", **self._headers}
+        if accept:
+            headers["Accept"] = accept
+        req = urllib.request.Request(url, data=body.encode("utf-8"), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self._timeout) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace").strip()[:500]
+            if e.code in (401, 403):
+                raise AuthenticationError(
+                    f"the SPARQL endpoint {url} refused {what} (HTTP {e.code})"
+                    + (f" for user {self._user!r}" if self._user else "")
+                    + f": {detail}"
+                ) from None
+            if e.code == 400:
+                raise InputError(f"the SPARQL endpoint {url} rejected {what}: {detail}") from None
+            raise StoreError(f"the SPARQL endpoint {url} failed {what} (HTTP {e.code}): {detail}") from None
+        except TimeoutError:
+            raise QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s") from None
+        except urllib.error.URLError as e:
+            if isinstance(e.reason, TimeoutError):
+                raise QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s") from None
+            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {url}: {e.reason}") from None
+        except OSError as e:
+            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {url}: {e}") from None
+
+    def _query(self, query: str, default_graphs: Iterable[str] | None = None, accept: str = _JSON) -> Any:
+        url = self._query_url
+        if default_graphs is not None:
+            params = [("default-graph-uri", graph_iri(g)) for g in default_graphs]
+            if not params:
+                params = [("default-graph-uri", graph_iri(PROVENANCE_GRAPH) + ":none")]
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+        data = self._post(url, query, "application/sparql-query", accept, "a query")
+        if accept == _NT:
+            return list(ox.parse(data, ox.RdfFormat.N_TRIPLES))
+        try:
+            return ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as e:
+            raise StoreError(f"unreadable results from {self._query_url}: {e}") from None
+
+    def _select(self, query: str, default_graphs: Iterable[str] | None = None) -> Iterator[Any]:
+        return iter(self._query(query, default_graphs))
+
+    def _ask(self, query: str) -> bool:
+        return bool(self._query(query))
+
+    def _update(self, update: str) -> None:
+        self._post(self._update_url, update, "application/sparql-update", None, "an update")
+
+    # ----------------------------------------------------------------- writes
+    def _prov_quads(self, triple: Triple, prov: Provenance) -> list[ox.Quad]:
+        r = ox.NamedNode(_PROV_NS + record_key(prov.run_id, triple))
+        g = _PROV_G
+        return [
+            ox.Quad(r, _RDF_REIFIES, ox.Triple(*(to_ox(x) for x in triple)), g),
+            ox.Quad(r, _NK_GRAPH, ox.NamedNode(graph_iri(INFERRED)), g),
+            ox.Quad(r, _NK_RUN, ox.Literal(prov.run_id), g),
+            ox.Quad(r, _NK_METHOD, ox.Literal(prov.method), g),
+            ox.Quad(r, _NK_CONF, ox.Literal(repr(float(prov.confidence)), datatype=_XSD_DOUBLE), g),
+            ox.Quad(r, _NK_EVIDENCE, ox.Literal(prov.evidence), g),
+            ox.Quad(r, _NK_TIME, ox.Literal(prov.time.isoformat(), datatype=_XSD_DATETIME), g),
+        ]
+
+    def _existing_records(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(keys), _CHUNK):
+            values = " ".join(str(ox.NamedNode(_PROV_NS + k)) for k in keys[i : i + _CHUNK])
+            q = f"SELECT ?r WHERE {{ VALUES ?r {{ {values} }} GRAPH {_PROV_G} {{ ?r {_RDF_REIFIES} ?t }} }}"
+            for row in self._select(q):
+                found.add(row["r"].value[len(_PROV_NS) :])
+        return found
+
+    def _apply(self, changes: ChangeSet) -> None:
+        adds = [ox.Quad(ox.NamedNode(t[0]), ox.NamedNode(t[1]), to_ox(t[2]), ox.NamedNode(graph_iri(g))) for t, g in changes.add]
+        records: dict[str, tuple[Triple, Provenance]] = {}
+        for triple, prov in changes.provenance:
+            records.setdefault(record_key(prov.run_id, triple), (triple, prov))  # first record wins
+        if records:
+            existing = self._existing_records(list(records))
+            inferred = ox.NamedNode(graph_iri(INFERRED))
+            for key, (triple, prov) in records.items():
+                if key in existing:
+                    continue
+                adds.append(ox.Quad(ox.NamedNode(triple[0]), ox.NamedNode(triple[1]), to_ox(triple[2]), inferred))
+                adds.extend(self._prov_quads(triple, prov))
+
+        def data_block(quads: list[ox.Quad]) -> str:
+            body = " ".join(
+                f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {_term_text(q.object)} }}" for q in quads
+            )
+            return "{ " + body + " }"
+
+        ops: list[str] = []
+        if changes.remove:
+            rem = [ox.Quad(ox.NamedNode(t[0]), ox.NamedNode(t[1]), to_ox(t[2]), ox.NamedNode(graph_iri(g))) for t, g in changes.remove]
+            ops.append("DELETE DATA " + data_block(rem))
+        for run_id in dict.fromkeys(changes.undo_runs):
+            run = ox.Literal(run_id)
+            ops.append(
+                f"DELETE {{ GRAPH {_PROV_G} {{ ?r ?p ?o }} }} "
+                f"WHERE {{ GRAPH {_PROV_G} {{ ?r {_NK_RUN} {run} . ?r ?p ?o }} }}"
+            )
+        if adds:
+            ops.append("INSERT DATA " + data_block(adds))
+        if ops:
+            self._update(" ;\n".join(ops))
+
+    # ------------------------------------------------------------------ reads
+    @staticmethod
+    def _pattern_text(pattern: Pattern) -> tuple[str, str]:
+        """``VALUES`` blocks for the bound positions, and the triple pattern."""
+        values = []
+        for var, term in zip(("?s", "?p", "?o"), pattern):
+            if term is None:
+                continue
+            if var != "?o" and not isinstance(term, str):
+                raise InputError(f"invalid term in pattern {pattern!r}: only the object may be a literal")
+            try:
+                node = to_ox(term)
+            except (ValueError, TypeError, AttributeError) as e:
+                raise InputError(f"invalid term in pattern {pattern!r}: {e}") from None
+            values.append(f"VALUES {var} {{ {node} }}")
+        return " ".join(values), "?s ?p ?o"
+
+    def _match(self, pattern: Pattern, graphs: tuple[str, ...]) -> Iterator[Triple]:
+        if not graphs:
+            return
+        values, tp = self._pattern_text(pattern)
+        gvals = " ".join(f"<{graph_iri(g)}>" for g in graphs)
+        distinct = "DISTINCT " if len(graphs) > 1 else ""
+        q = f"SELECT {distinct}?s ?p ?o WHERE {{ {values} VALUES ?g {{ {gvals} }} GRAPH ?g {{ {tp} }} }}"
+        for row in self._select(q):
+            yield Triple(from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"]))
+
+    def _count(self, pattern: Pattern, graph: str) -> int:
+        values, tp = self._pattern_text(pattern)
+        q = f"SELECT (COUNT(*) AS ?n) WHERE {{ {values} GRAPH <{graph_iri(graph)}> {{ {tp} }} }}"
+        return int(next(self._select(q))["n"].value)
+
+    def _graph_sizes(self) -> dict[str, int]:
+        q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        sizes = {}
+        for row in self._select(q):
+            name = graph_name(row["g"].value) if isinstance(row["g"], ox.NamedNode) else None
+            if name is not None and name != PROVENANCE_GRAPH:
+                sizes[name] = int(row["n"].value)
+        return sizes
+
+    def _graph_names(self) -> list[str]:
+        return [g for g, n in self._graph_sizes().items() if n]
+
+    def _provenance_records(
+        self, triple: Triple | None = None, run_id: str | None = None
+    ) -> list[tuple[Triple, Provenance]]:
+        values = ""
+        if triple is not None:
+            values = f"VALUES ?t {{ {_term_text(ox.Triple(*(to_ox(x) for x in triple)))} }}"
+        elif run_id is not None:
+            values = f"VALUES ?run {{ {ox.Literal(run_id)} }}"
+        q = (
+            f"SELECT ?t ?run ?m ?c ?e ?time WHERE {{ {values} GRAPH {_PROV_G} {{ ?r {_RDF_REIFIES} ?t ; "
+            f"{_NK_RUN} ?run ; {_NK_METHOD} ?m ; {_NK_CONF} ?c ; {_NK_EVIDENCE} ?e ; {_NK_TIME} ?time }} }}"
+        )
+        out = []
+        for row in self._select(q):
+            tt = row["t"]
+            out.append(
+                (
+                    Triple(from_ox(tt.subject), from_ox(tt.predicate), from_ox(tt.object)),
+                    Provenance(
+                        confidence=float(row["c"].value),
+                        method=row["m"].value,
+                        evidence=row["e"].value,
+                        run_id=row["run"].value,
+                        time=datetime.fromisoformat(row["time"].value),
+                    ),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ query
+    def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
+        names = self._resolve_graphs(graphs)
+        result = self._query(_PREFIXES + query, default_graphs=names)
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            rows = []
+            for sol in result:
+                row = {}
+                for v in variables:
+                    term = sol[v]
+                    if term is not None:
+                        row[v] = _result_term(term)
+                rows.append(row)
+            return rows
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        return [Triple(from_ox(t.subject), from_ox(t.predicate), _result_term(t.object)) for t in result]
+
+    def stats(self) -> StoreStats:
+        names = self._resolve_graphs(None)
+        per_graph = {g: n for g, n in sorted(self._graph_sizes().items()) if n}
+        gvals = " ".join(f"<{graph_iri(g)}>" for g in names)
+        ents = (
+            f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ VALUES ?g {{ {gvals} }} "
+            "GRAPH ?g { { ?e ?p ?o } UNION { ?s ?p ?e FILTER(!isLiteral(?e)) } } }"
+        )
+        rels = f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ VALUES ?g {{ {gvals} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        runs = f"SELECT (COUNT(DISTINCT ?run) AS ?n) WHERE {{ GRAPH {_PROV_G} {{ ?r {_NK_RUN} ?run }} }}"
+        n = lambda q: int(next(self._select(q))["n"].value)  # noqa: E731
+        return StoreStats(self.name, self.location, per_graph, n(ents), n(rels), n(runs))
+
+    def clear(self) -> None:
+        """Drop every nesykg graph (user graphs and provenance) at the endpoint."""
+        if self._pending is not None:
+            raise InputError("clear() cannot run inside a transaction block")
+        graphs = set(self._graph_sizes()) | {PROVENANCE_GRAPH}
+        ops = [f"DROP SILENT GRAPH <{graph_iri(g)}>" for g in sorted(graphs)]
+        self._update(" ;\n".join(ops))
