@@ -1,0 +1,97 @@
+"""Boolean sparse adjacency of a `TensorKG` over *directed* relation ids.
+
+Directed id ``d < R`` is relation ``d``; ``d >= R`` is its inverse. `DirectedGraph.mat(d)`
+is a ``scipy.sparse.csr_array [N, N]`` of int32 ones with rows as subjects, so a body
+path ``d1, d2, d3`` counts its groundings with ``mat(d1) @ mat(d2) @ mat(d3)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from nesykg.kg.tensor import TensorKG
+
+__all__ = ["DirectedGraph", "inverse"]
+
+
+def inverse(d: int, num_relations: int) -> int:
+    """The directed id of the inverse of `d`."""
+    return d - num_relations if d >= num_relations else d + num_relations
+
+
+def binarize(m: Any) -> Any:
+    """`m` as a canonical CSR of int32 ones (its nonzero structure)."""
+    m = sp.csr_array(m)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.data = np.ones(len(m.data), dtype=np.int32)
+    return m
+
+
+class DirectedGraph:
+    """Per-directed-relation boolean adjacency matrices of one split, built lazily.
+
+    Args:
+        kg: the graph.
+        split: which split's triples form the graph.
+        extra: extra ``(h, r, t)`` id triples added to the split (forward chaining).
+    """
+
+    def __init__(self, kg: TensorKG, split: str = "train", extra: np.ndarray | None = None):
+        t = kg.triples(split).numpy()
+        if extra is not None and len(extra):
+            t = np.concatenate([t, np.asarray(extra, dtype=np.int64).reshape(-1, 3)])
+        self.num_entities = kg.num_entities
+        self.num_relations = kg.num_relations
+        self.triples = np.unique(t, axis=0) if len(t) else np.zeros((0, 3), dtype=np.int64)
+        self._mats: dict[int, Any] = {}
+        self._csc: dict[int, Any] = {}
+        order = np.argsort(self.triples[:, 1], kind="stable")
+        self._by_rel = self.triples[order]
+        self._ptr = np.searchsorted(self._by_rel[:, 1], np.arange(self.num_relations + 1))
+
+    def edges(self, r: int) -> np.ndarray:
+        """``int64[E, 2]`` (head, tail) pairs of relation `r` (not directed)."""
+        return self._by_rel[self._ptr[r] : self._ptr[r + 1]][:, [0, 2]]
+
+    def size(self, r: int) -> int:
+        return int(self._ptr[r + 1] - self._ptr[r])
+
+    def mat(self, d: int) -> Any:
+        """CSR ``[N, N]`` of directed relation `d` (rows: subjects)."""
+        m = self._mats.get(d)
+        if m is None:
+            R, n = self.num_relations, self.num_entities
+            e = self.edges(d % R)
+            rows, cols = (e[:, 0], e[:, 1]) if d < R else (e[:, 1], e[:, 0])
+            m = binarize(sp.coo_array((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n, n)).tocsr())
+            self._mats[d] = m
+        return m
+
+    def csc(self, d: int) -> Any:
+        m = self._csc.get(d)
+        if m is None:
+            m = self.mat(d).tocsc()
+            self._csc[d] = m
+        return m
+
+    def has_out(self, d: int) -> np.ndarray:
+        """``bool[N]``: entities with at least one `d` edge as subject."""
+        return np.diff(self.mat(d).indptr) > 0
+
+    def neighbours(self, d: int, x: int) -> np.ndarray:
+        """Objects ``y`` of ``d(x, y)``."""
+        m = self.mat(d)
+        return m.indices[m.indptr[x] : m.indptr[x + 1]]
+
+    def chain_counts(self, chain: tuple[int, ...], rows: np.ndarray | None = None) -> Any:
+        """Grounding counts of a body path: CSR ``[len(rows) or N, N]``."""
+        m = self.mat(chain[0])
+        if rows is not None:
+            m = m[rows]
+        for d in chain[1:]:
+            m = m @ self.mat(d)
+        return sp.csr_array(m)

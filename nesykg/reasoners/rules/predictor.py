@@ -1,0 +1,367 @@
+"""Rule-based link prediction with explanations (AnyBURL-style application).
+
+A query ``(e, q, ?)`` with ``q`` a relation id in ``[0, 2R)`` (``q >= R``: head prediction
+through the reciprocal relation) is answered by every rule that concludes ``q(e, y)``:
+
+* a path rule ``h(X,Y) <= b1, b2, b3`` predicts every ``y`` its body reaches from ``e``
+  (``X = e`` when ``q = h``; ``Y = e`` along the reversed body when ``q = h + R``);
+* a constant rule ``h(X,c) <= b(X,d)`` predicts ``c`` for ``e`` when ``b(e,d)`` holds, and
+  for the reciprocal query ``(c, h + R, ?)`` every ``X`` with ``b(X,d)``.
+
+A candidate's score aggregates the confidences of the rules that predict it:
+``"max"`` (the best rule; ties between candidates broken by nothing), ``"noisy-or"``
+(``1 - prod(1 - c_i)``) or ``"max+noisy-or"`` (the best rule, ties broken by the
+noisy-or of all of them, scaled by `TIE_WEIGHT`, an approximation of AnyBURL's
+lexicographic ordering). Candidates no rule predicts score 0. The number of groundings
+does not change a score; `explain` reports it.
+
+Confidence used: `Rule.confidence`, or with ``smoothing = k > 0`` and known stats,
+AnyBURL's pessimistic ``support / (body_size + k)``, which ranks a rule seen 100 times
+above one seen once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from nesykg.errors import InputError
+from nesykg.kg.tensor import TensorKG
+from nesykg.reasoners.base import LinkPredictor
+from nesykg.reasoners.rules.graph import DirectedGraph
+from nesykg.reasoners.rules.syntax import Atom, CompiledRule, Const, Rule, Var, compile_rules, path_variables
+
+__all__ = ["Aggregation", "Grounding", "RuleEvidence", "Explanation", "RuleLinkPredictor", "TIE_WEIGHT"]
+
+Aggregation = Literal["max", "noisy-or", "max+noisy-or"]
+AGGREGATIONS: tuple[str, ...] = ("max", "noisy-or", "max+noisy-or")
+TIE_WEIGHT = 1e-3
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """One substitution of a rule's variables: the ground body atoms, as names."""
+
+    atoms: tuple[Atom, ...]
+
+    def __str__(self) -> str:
+        return ", ".join(str(a) for a in self.atoms)
+
+
+@dataclass(frozen=True)
+class RuleEvidence:
+    """One rule that predicts a candidate.
+
+    Attributes:
+        rule: the rule.
+        confidence: the confidence it was applied with.
+        num_groundings: how many body groundings conclude this candidate.
+        groundings: up to ``max_groundings`` of them.
+    """
+
+    rule: Rule
+    confidence: float
+    num_groundings: int
+    groundings: tuple[Grounding, ...]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a candidate answers ``(head, relation, ?)``: its score and its rules, best first."""
+
+    head: str
+    relation: str
+    candidate: str
+    score: float
+    rules: tuple[RuleEvidence, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "head": self.head,
+            "relation": self.relation,
+            "candidate": self.candidate,
+            "score": self.score,
+            "rules": [
+                {
+                    "rule": ev.rule.text,
+                    "confidence": ev.confidence,
+                    "groundings": ev.num_groundings,
+                    "examples": [str(g) for g in ev.groundings],
+                }
+                for ev in self.rules
+            ],
+        }
+
+
+class _Agg:
+    """Accumulates rule confidences into a dense ``[B, N]`` score block."""
+
+    def __init__(self, shape: tuple[int, int], aggregation: str):
+        self.agg = aggregation
+        self.best = np.zeros(shape)
+        self.log_miss = np.zeros(shape) if aggregation != "max" else None
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, conf: np.ndarray | float) -> None:
+        """Add confidences at ``(rows, cols)``; pairs may repeat."""
+        if len(rows) == 0:
+            return
+        conf = np.broadcast_to(np.asarray(conf, dtype=float), rows.shape)
+        np.maximum.at(self.best, (rows, cols), conf)
+        if self.log_miss is not None:
+            np.add.at(self.log_miss, (rows, cols), np.log1p(-np.minimum(conf, 1.0 - 1e-12)))
+
+    def add_unique(self, rows: np.ndarray, cols: np.ndarray, conf: float) -> None:
+        """Like `add`, for pairs known to be distinct (faster)."""
+        if len(rows) == 0:
+            return
+        self.best[rows, cols] = np.maximum(self.best[rows, cols], conf)
+        if self.log_miss is not None:
+            self.log_miss[rows, cols] += np.log1p(-min(conf, 1.0 - 1e-12))
+
+    def result(self) -> np.ndarray:
+        if self.agg == "max":
+            return self.best
+        noisy = -np.expm1(self.log_miss)  # 1 - prod(1 - c)
+        if self.agg == "noisy-or":
+            return noisy
+        return self.best + TIE_WEIGHT * noisy
+
+
+class RuleLinkPredictor(LinkPredictor):
+    """A `LinkPredictor` that applies Horn rules to a graph.
+
+    Args:
+        kg: the graph the rules are applied to (its vocabulary fixes the ids).
+        rules: the rules; unknown relations or entities raise `UnknownNameError`.
+        aggregation: ``"max"``, ``"noisy-or"`` or ``"max+noisy-or"``.
+        split: the split of `kg` whose triples are the facts.
+        smoothing: ``k`` of the pessimistic confidence ``support / (body_size + k)``
+            (0: use `Rule.confidence`).
+        min_confidence: rules applied with less confidence are dropped.
+    """
+
+    def __init__(
+        self,
+        kg: TensorKG,
+        rules: Iterable[Rule],
+        aggregation: Aggregation = "max",
+        split: str = "train",
+        smoothing: float = 0.0,
+        min_confidence: float = 0.0,
+        graph: DirectedGraph | None = None,
+    ):
+        if aggregation not in AGGREGATIONS:
+            raise InputError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+        self.kg = kg
+        self.vocab = kg.vocab
+        self.num_entities = kg.num_entities
+        self.num_relations = kg.num_relations
+        self.aggregation = aggregation
+        self.graph = graph or DirectedGraph(kg, split)
+        self.rules = list(rules)
+        compiled = compile_rules(self.rules, kg.vocab)
+        self.compiled: list[CompiledRule] = []
+        for cr in compiled:
+            c = cr.confidence
+            st = cr.rule.stats
+            if smoothing > 0 and st is not None:
+                c = st.support / (st.body_size + smoothing)
+            if c < min_confidence or c <= 0:
+                continue
+            self.compiled.append(CompiledRule(cr.rule, cr.head, cr.kind, cr.chain, cr.constant, cr.body_constant, c))
+        self._paths: dict[int, list[CompiledRule]] = defaultdict(list)
+        self._ctail: dict[int, list[CompiledRule]] = defaultdict(list)
+        self._chead: dict[int, list[CompiledRule]] = defaultdict(list)
+        for cr in self.compiled:
+            {"path": self._paths, "const_tail": self._ctail, "const_head": self._chead}[cr.kind][cr.head].append(cr)
+        self._const_cache: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+        self._body_cache: dict[tuple[int, int], np.ndarray] = {}
+
+    # --------------------------------------------------------------- helpers
+    def body_entities(self, cr: CompiledRule) -> np.ndarray:
+        """``bool[N]``: entities ``x`` satisfying a constant rule's body as its variable."""
+        key = (cr.chain[0], cr.body_constant)
+        v = self._body_cache.get(key)
+        if v is None:
+            d = cr.chain[0]
+            if cr.body_constant < 0:
+                v = self.graph.has_out(d)
+            else:
+                col = self.graph.csc(d)
+                v = np.zeros(self.num_entities, dtype=bool)
+                v[col.indices[col.indptr[cr.body_constant] : col.indptr[cr.body_constant + 1]]] = True
+            self._body_cache[key] = v
+        return v
+
+    def _const_tail_index(self, q: int) -> tuple[Any, np.ndarray, np.ndarray]:
+        """For relation `q`: ``(M [K, N] bool CSR of bodies, constants[K], confidences[K])``."""
+        got = self._const_cache.get(q)
+        if got is None:
+            crs = self._ctail[q]
+            rows = [np.flatnonzero(self.body_entities(cr)) for cr in crs]
+            indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+            idx = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+            m = sp.csr_array((np.ones(len(idx), dtype=np.int32), idx, indptr), shape=(len(crs), self.num_entities))
+            got = (m.T.tocsr(), np.array([cr.constant for cr in crs], dtype=np.int64), np.array([cr.confidence for cr in crs]))
+            self._const_cache[q] = got
+        return got
+
+    # --------------------------------------------------------------- scoring
+    def score_tails(self, heads: Tensor, relations: Tensor) -> Tensor:
+        h = heads.detach().cpu().numpy().astype(np.int64).reshape(-1)
+        r = relations.detach().cpu().numpy().astype(np.int64).reshape(-1)
+        if len(h) != len(r):
+            raise InputError(f"heads and relations differ in length: {len(h)} vs {len(r)}")
+        if len(r) and (r.min() < 0 or r.max() >= 2 * self.num_relations):
+            raise InputError(f"relation ids must lie in [0, {2 * self.num_relations})")
+        if len(h) and (h.min() < 0 or h.max() >= self.num_entities):
+            raise InputError(f"entity ids must lie in [0, {self.num_entities})")
+        out = np.zeros((len(h), self.num_entities), dtype=np.float32)
+        for q in np.unique(r).tolist():
+            idx = np.flatnonzero(r == q)
+            out[idx] = self._score_relation(h[idx], q)
+        return torch.from_numpy(out)
+
+    def _score_relation(self, e: np.ndarray, q: int) -> np.ndarray:
+        B, N = len(e), self.num_entities
+        acc = _Agg((B, N), self.aggregation)
+        for cr in self._paths.get(q, ()):
+            m = self.graph.chain_counts(cr.chain, rows=e)
+            m.sum_duplicates()
+            coo = m.tocoo()
+            nz = coo.data != 0
+            acc.add_unique(coo.row[nz], coo.col[nz], cr.confidence)
+        if self._ctail.get(q):
+            mt, consts, confs = self._const_tail_index(q)
+            fired = sp.csr_array(mt[e]).tocoo()  # [B, K]
+            acc.add(fired.row, consts[fired.col], confs[fired.col])
+        for cr in self._chead.get(q, ()):
+            rows = np.flatnonzero(e == cr.constant)
+            if len(rows) == 0:
+                continue
+            ys = np.flatnonzero(self.body_entities(cr))
+            acc.add_unique(np.repeat(rows, len(ys)), np.tile(ys, len(rows)), cr.confidence)
+        return acc.result()
+
+    # ------------------------------------------------------------ explaining
+    def _ids(self, head: int | str, relation: int | str) -> tuple[int, int]:
+        v = self.vocab
+        h = v.entity_id(head) if isinstance(head, str) else int(head)
+        if isinstance(relation, str):
+            if relation.startswith("inv:"):
+                q = v.relation_id(relation[4:]) + self.num_relations
+            else:
+                q = v.relation_id(relation)
+        else:
+            q = int(relation)
+        return h, q
+
+    def _rel_name(self, q: int) -> str:
+        R = self.num_relations
+        return self.vocab.relations[q] if q < R else "inv:" + self.vocab.relations[q - R]
+
+    def _path_groundings(self, cr: CompiledRule, x: int, y: int, limit: int) -> tuple[int, list[Grounding]]:
+        """Count the body paths of a path rule from `x` to `y` (in query orientation) and
+        list up to `limit` of them as ground atoms of the rule's own variables."""
+        g = self.graph
+        chain = cr.chain
+        # backward reachability to y, to prune the walk
+        need: list[np.ndarray] = [np.zeros(0)] * (len(chain) + 1)
+        target = np.zeros(self.num_entities, dtype=bool)
+        target[y] = True
+        need[len(chain)] = target
+        for i in range(len(chain) - 1, -1, -1):
+            m = g.mat(chain[i])
+            need[i] = (m @ need[i + 1].astype(np.int32)) > 0
+        paths: list[list[int]] = []
+        total = 0
+
+        def walk(node: int, i: int, path: list[int]) -> None:
+            nonlocal total
+            if i == len(chain):
+                total += 1
+                if len(paths) < limit:
+                    paths.append(path)
+                return
+            for nb in g.neighbours(chain[i], node).tolist():
+                if need[i + 1][nb]:
+                    walk(nb, i + 1, path + [nb])
+
+        if need[0][x]:
+            walk(x, 0, [x])
+        rule = cr.rule
+        vars_ = path_variables(rule)
+        forward = cr.head < self.num_relations
+        out = []
+        for p in paths:
+            nodes = p if forward else p[::-1]
+            sub = {v: self.vocab.entities[n] for v, n in zip(vars_, nodes)}
+            out.append(Grounding(tuple(_ground(a, sub) for a in rule.body)))
+        return total, out
+
+    def _const_groundings(self, cr: CompiledRule, x: int, limit: int) -> tuple[int, list[Grounding]]:
+        """Groundings of a constant rule's body with its variable bound to `x`."""
+        rule = cr.rule
+        head = rule.head
+        var = head.subject if isinstance(head.subject, Var) else head.object
+        ents = self.vocab.entities
+        body = rule.body[0]
+        if cr.body_constant >= 0:
+            return 1, [Grounding((_ground(body, {var: ents[x]}),))]
+        nbs = self.graph.neighbours(cr.chain[0], x)
+        other = body.object if body.subject == var else body.subject
+        gs = [Grounding((_ground(body, {var: ents[x], other: ents[a]}),)) for a in nbs[:limit].tolist()]
+        return len(nbs), gs
+
+    def explain(
+        self, head: int | str, relation: int | str, candidates: Sequence[int | str] | None = None, top: int = 10, max_groundings: int = 3
+    ) -> list[Explanation]:
+        """Explanations of the best candidates of ``(head, relation, ?)``, best first.
+
+        Args:
+            head: entity id or name.
+            relation: id in ``[0, 2R)``, or a name (``inv:NAME`` for the reciprocal).
+            candidates: explain these (ids or names) instead of the `top` best.
+            top: how many of the best candidates (with a positive score).
+            max_groundings: groundings listed per rule.
+        """
+        h, q = self._ids(head, relation)
+        scores = self.score_tails(torch.tensor([h]), torch.tensor([q]))[0].numpy()
+        if candidates is None:
+            order = np.argsort(-scores, kind="stable")
+            cands = [int(c) for c in order[:top] if scores[c] > 0]
+        else:
+            cands = [self.vocab.entity_id(c) if isinstance(c, str) else int(c) for c in candidates]
+        ents = self.vocab.entities
+        result = []
+        for c in cands:
+            evs = []
+            for cr in self._paths.get(q, ()):
+                n, gs = self._path_groundings(cr, h, c, max_groundings)
+                if n:
+                    evs.append(RuleEvidence(cr.rule, cr.confidence, n, tuple(gs)))
+            for cr in self._ctail.get(q, ()):
+                if cr.constant == c and self.body_entities(cr)[h]:
+                    n, gs = self._const_groundings(cr, h, max_groundings)
+                    evs.append(RuleEvidence(cr.rule, cr.confidence, n, tuple(gs)))
+            for cr in self._chead.get(q, ()):
+                if cr.constant == h and self.body_entities(cr)[c]:
+                    n, gs = self._const_groundings(cr, c, max_groundings)
+                    evs.append(RuleEvidence(cr.rule, cr.confidence, n, tuple(gs)))
+            evs.sort(key=lambda ev: (-ev.confidence, -ev.num_groundings, ev.rule.text))
+            result.append(Explanation(ents[h], self._rel_name(q), ents[c], float(scores[c]), tuple(evs)))
+        return result
+
+
+def _ground(atom: Atom, sub: dict[Var | Const, str]) -> Atom:
+    def term(t: Var | Const) -> Const:
+        return t if isinstance(t, Const) else Const(sub[t])
+
+    return Atom(atom.relation, term(atom.subject), term(atom.object))
