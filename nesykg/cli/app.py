@@ -11,6 +11,7 @@ from nesykg import __version__
 from nesykg.cli import datasets as datasets_cmd
 from nesykg.cli import demo as demo_cmd
 from nesykg.cli import kg as kg_cmd
+from nesykg.cli import linkpred as linkpred_cmd
 
 app = typer.Typer(
     name="nesykg",
@@ -23,6 +24,9 @@ app = typer.Typer(
 app.add_typer(kg_cmd.app, name="kg")
 app.add_typer(datasets_cmd.app, name="datasets")
 app.command("demo")(demo_cmd.demo)
+app.command("train")(linkpred_cmd.train)
+app.command("eval")(linkpred_cmd.evaluate)
+app.command("predict")(linkpred_cmd.predict)
 
 
 def _version(value: bool) -> None:

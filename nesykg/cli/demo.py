@@ -63,7 +63,9 @@ def store_step(ctx: DemoContext) -> None:
 
 def _steps() -> list[Callable[[DemoContext], None]]:
     """The demo's steps, in order (imported lazily: each may need torch)."""
-    return [store_step]
+    from nesykg.cli import linkpred
+
+    return [store_step, linkpred.demo_step]
 
 
 def demo(
