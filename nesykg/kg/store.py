@@ -37,7 +37,7 @@ from nesykg.kg.terms import (
     check_iri,
 )
 
-__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "StoreStats"]
+__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "StoreStats"]
 
 GraphSelection = str | Sequence[str] | None
 """Graphs to read: one name, several (their union), or ``None`` for every user graph."""
@@ -55,6 +55,36 @@ class Capability(str, Enum):
     RDFLIB = "the rdflib API"
 
 
+@dataclass(frozen=True)
+class NQuadsBlock:
+    """Validated additions as N-Quads text, one line per source line (blank lines for
+    skipped ones), so that backends with a native parser bulk-load them without a
+    Python object per triple, and a parse error maps back to the source line.
+
+    Attributes:
+        text: N-Quads; every quad names its graph (``urn:nesykg:graph:NAME``).
+        count: number of quads in `text`.
+        source: file the lines came from (for error messages).
+    """
+
+    text: str
+    count: int
+    source: str = "<data>"
+
+    def quads(self) -> list[tuple[Triple, str]]:
+        """The ``(triple, graph name)`` pairs of the block, parsed by pyoxigraph."""
+        import pyoxigraph as ox
+
+        from nesykg.kg.backends.oxigraph import from_ox
+        from nesykg.kg.terms import graph_name
+
+        out = []
+        for q in ox.parse(self.text, format=ox.RdfFormat.N_QUADS):
+            g = graph_name(q.graph_name.value)
+            out.append((Triple(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)), g))  # type: ignore[arg-type]
+        return out
+
+
 @dataclass
 class ChangeSet:
     """One atomic batch of writes.
@@ -65,17 +95,21 @@ class ChangeSet:
         provenance: ``(triple, provenance)`` records to add; their triples are added to
             the ``inferred`` graph too.
         undo_runs: runs whose provenance records are all removed.
+        bulk: validated additions as text; backends without ``native_bulk`` get them
+            expanded into `add` before `GraphStore._apply`.
     """
 
     add: list[tuple[Triple, str]] = field(default_factory=list)
     remove: list[tuple[Triple, str]] = field(default_factory=list)
     provenance: list[tuple[Triple, Provenance]] = field(default_factory=list)
     undo_runs: list[str] = field(default_factory=list)
+    bulk: list[NQuadsBlock] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.add or self.remove or self.provenance or self.undo_runs)
+        return bool(self.add or self.remove or self.provenance or self.undo_runs or self.bulk)
 
     def extend(self, other: ChangeSet) -> None:
+        self.bulk.extend(other.bulk)
         self.add.extend(other.add)
         self.remove.extend(other.remove)
         self.provenance.extend(other.provenance)
@@ -136,6 +170,8 @@ class GraphStore(ABC):
 
     name: ClassVar[str] = "abstract"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    native_bulk: ClassVar[bool] = False
+    """Whether `_apply` loads `ChangeSet.bulk` text itself."""
 
     def __init__(self) -> None:
         self._pending: ChangeSet | None = None
@@ -207,7 +243,13 @@ class GraphStore(ABC):
         if self._pending is not None:
             self._pending.extend(changes)
         elif changes:
-            self._apply(changes)
+            self._commit(changes)
+
+    def _commit(self, changes: ChangeSet) -> None:
+        if changes.bulk and not self.native_bulk:
+            expanded = [pair for block in changes.bulk for pair in block.quads()]
+            changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)
+        self._apply(changes)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[GraphStore]:
@@ -225,7 +267,7 @@ class GraphStore(ABC):
         finally:
             self._pending = None
         if changes:
-            self._apply(changes)
+            self._commit(changes)
 
     @staticmethod
     def _writable_graph(graph: str) -> str:

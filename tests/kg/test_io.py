@@ -107,3 +107,24 @@ def test_multi_file_import_is_all_or_nothing(tmp_path, store):
     assert len(store) == 0
     res = import_files(store, [good, good])
     assert res.triples == 6 and len(store) == 1
+
+
+def test_bulk_tsv_path_equals_validating_parser(tmp_path, store):
+    """The fast TSV loader and the validating parser read the same triples."""
+    from nesykg.kg.io import read_block
+
+    path = tmp_path / "mixed.tsv"
+    path.write_bytes(
+        b"# header comment\r\n"
+        b"a\tr\tb\r\n"
+        b"\r\n"
+        b" spaced name \tr\t<http://example.org/x>\r\n"
+        b"a\tr\tb c\r\n"
+        b"b c\tr\ta\n"
+    )
+    block = read_block(path, "expert")
+    assert block.count == 4
+    assert block.text.count("\n") == 7  # line i of the block is line i of the file
+    assert {t for t, g in block.quads()} == set(read_triples(path))
+    import_file(store, path, graph="expert")
+    assert set(store.triples(graphs="expert")) == set(read_triples(path))

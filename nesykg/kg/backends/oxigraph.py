@@ -25,9 +25,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from nesykg.errors import InputError, StoreError, StoreLockedError
+from nesykg.errors import InputError, ParseError, StoreError, StoreLockedError
 from nesykg.kg.provenance import Provenance, record_key
-from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, StoreStats
+from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, NQuadsBlock, StoreStats
 from nesykg.kg.terms import (
     GENID,
     GRAPH_NS,
@@ -96,6 +96,7 @@ class OxigraphStore(GraphStore):
     """Embedded Oxigraph store: in memory (``path=None``) or on disk."""
 
     name = "oxigraph"
+    native_bulk = True
     capabilities = frozenset(
         {
             Capability.SPARQL,
@@ -126,6 +127,9 @@ class OxigraphStore(GraphStore):
                 ) from None
             raise StoreError(f"cannot open store at {self._path}: {msg}") from None
         self._graph_nodes: dict[str, ox.NamedNode] = {}
+        # names of non-empty user graphs; valid until the next write (the store is
+        # exclusively ours: an on-disk store is locked to this process)
+        self._names_cache: list[str] | None = None
 
     @property
     def location(self) -> str:
@@ -157,6 +161,15 @@ class OxigraphStore(GraphStore):
         ]
 
     def _apply(self, changes: ChangeSet) -> None:
+        self._names_cache = None
+        if changes.bulk:
+            if changes.remove or changes.undo_runs or changes.provenance:
+                # not produced by nesykg itself; keep atomicity by expanding the text
+                expanded = [pair for block in changes.bulk for pair in block.quads()]
+                changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)
+            else:
+                self._load_bulk(changes)
+                return
         adds = [_quad(t, self._g(g)) for t, g in changes.add]
         seen: set[str] = set()
         for triple, prov in changes.provenance:
@@ -172,6 +185,27 @@ class OxigraphStore(GraphStore):
                     self._store.extend(adds)
                 return
             self._store.update(self._update_text(changes, adds))
+        except OSError as e:
+            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+
+    def _load_bulk(self, changes: ChangeSet) -> None:
+        """Additions only: one native N-Quads load, which is one transaction."""
+        blocks = list(changes.bulk)
+        if changes.add:
+            text = "".join(f"{_quad(t, self._g(g))} .\n" for t, g in changes.add)
+            blocks.append(NQuadsBlock(text, len(changes.add), "<added triples>"))
+        starts = []
+        line = 1
+        for b in blocks:
+            starts.append(line)
+            line += b.text.count("\n") + (0 if b.text.endswith("\n") else 1)
+        try:
+            self._store.load("\n".join(b.text.rstrip("\n") for b in blocks), format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as e:
+            i = max(j for j, s in enumerate(starts) if s <= (e.lineno or 1))
+            msg = str(getattr(e, "msg", e))
+            reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+            raise ParseError(blocks[i].source, (e.lineno or 1) - starts[i] + 1, reason) from None
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
@@ -241,6 +275,11 @@ class OxigraphStore(GraphStore):
         return sizes
 
     def _graph_names(self) -> list[str]:
+        if self._names_cache is None:
+            self._names_cache = self._scan_graph_names()
+        return list(self._names_cache)
+
+    def _scan_graph_names(self) -> list[str]:
         names = []
         for node in self._store.named_graphs():
             name = graph_name(node.value) if isinstance(node, ox.NamedNode) else None

@@ -1,0 +1,229 @@
+#!/usr/bin/env python
+"""Graph-store benchmark: nesykg's embedded store against a plain ``rdflib.Graph()``.
+
+Generates a graph shaped like FB15k-237 (15k entities, 237 relations, 300k triples,
+skewed degrees, seeded), then, each system in its own fresh process so that memory is
+measured cleanly:
+
+* load throughput from a TSV file (what users load) and from N-Triples;
+* memory: resident set size added by the loaded graph;
+* 1-hop lookup ``(s, p, ?)`` and 2-hop expansion ``s -> ? -> ?`` latency over the API,
+  and a 2-hop SPARQL query.
+
+Prints one table and the ratios; ``--json FILE`` saves the numbers.
+
+    python scripts/bench_store.py [--triples 300000] [--entities 15000] [--relations 237]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NS = "urn:nesykg:ds:fb-like:"
+
+
+def generate(path: Path, n_triples: int, n_entities: int, n_relations: int, seed: int) -> None:
+    """Zipf-like entity and relation frequencies, as in FB15k-237; distinct triples."""
+    rng = random.Random(seed)
+    ent_w = [1.0 / (i + 1) ** 0.8 for i in range(n_entities)]
+    rel_w = [1.0 / (i + 1) ** 1.1 for i in range(n_relations)]
+    ents = [f"/m/{i:06x}" for i in range(n_entities)]
+    rels = [f"/rel/r{i:03d}" for i in range(n_relations)]
+    seen: set[tuple[int, int, int]] = set()
+    while len(seen) < n_triples:
+        k = n_triples - len(seen)
+        hs = rng.choices(range(n_entities), ent_w, k=k)
+        rs = rng.choices(range(n_relations), rel_w, k=k)
+        ts = rng.choices(range(n_entities), ent_w, k=k)
+        seen.update(zip(hs, rs, ts))
+    triples = sorted(seen)[:n_triples]
+    rng.shuffle(triples)
+    with open(path, "w", encoding="utf-8") as f:
+        for h, r, t in triples:
+            f.write(f"{ents[h]}\t{rels[r]}\t{ents[t]}\n")
+
+
+def to_ntriples(tsv: Path, nt: Path) -> None:
+    from nesykg.kg.terms import mint
+
+    with open(tsv, encoding="utf-8") as src, open(nt, "w", encoding="utf-8") as dst:
+        for line in src:
+            h, r, t = line.rstrip("\n").split("\t")
+            dst.write(f"<{mint(NS, h)}> <{mint(NS, r)}> <{mint(NS, t)}> .\n")
+
+
+def rss() -> int:
+    import psutil
+
+    gc.collect()
+    return psutil.Process().memory_info().rss
+
+
+def timeit_us(fn, items) -> tuple[float, float]:
+    times = []
+    for it in items:
+        t0 = time.perf_counter_ns()
+        fn(it)
+        times.append((time.perf_counter_ns() - t0) / 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95)]
+
+
+# ------------------------------------------------------------------ workers
+def worker(system: str, tsv: str, nt: str, seed: int, fmt: str, out: str) -> None:
+    from nesykg.kg.terms import mint
+
+    rng = random.Random(seed + 1)
+    lines = Path(tsv).read_text(encoding="utf-8").splitlines()
+    sample = [lines[rng.randrange(len(lines))].split("\t") for _ in range(2000)]
+    sp_pairs = [(mint(NS, h), mint(NS, r)) for h, r, _ in sample]
+    subjects = [mint(NS, h) for h, _, _ in sample[:300]]
+    del lines
+    res: dict[str, object] = {"system": system, "format": fmt}
+
+    if system.startswith("nesykg"):
+        from nesykg.kg import open_store
+        from nesykg.kg.io import import_file
+
+        tmp = tempfile.mkdtemp(prefix="bench-store-") if system == "nesykg-disk" else None
+        store = open_store(Path(tmp) / "db" if tmp else None)
+        import pyoxigraph  # noqa: F401  (loaded before the baseline)
+
+        base = rss()
+        t0 = time.perf_counter()
+        n = import_file(store, tsv if fmt == "tsv" else nt, namespace=NS).triples
+        res["load_s"] = time.perf_counter() - t0
+        res["rss_mb"] = (rss() - base) / 2**20
+        res["triples"] = len(store)
+        one = lambda sp: list(store.triples((sp[0], sp[1], None), graphs="domain"))  # noqa: E731
+        one_union = lambda sp: list(store.triples((sp[0], sp[1], None)))  # noqa: E731
+
+        def two(s):
+            return [t2 for t in store.triples((s, None, None), graphs="domain") if isinstance(t.object, str)
+                    for t2 in store.triples((t.object, None, None), graphs="domain")]
+
+        def two_sparql(s):
+            return store.sparql(f"SELECT ?z WHERE {{ <{s}> ?p ?y . ?y ?q ?z }}", graphs="domain")
+    else:
+        import rdflib
+        from rdflib import URIRef
+
+        g = rdflib.Graph()
+        base = rss()
+        t0 = time.perf_counter()
+        if fmt == "tsv":
+            cache: dict[str, URIRef] = {}
+
+            def uri(name: str) -> URIRef:
+                u = cache.get(name)
+                if u is None:
+                    u = cache[name] = URIRef(mint(NS, name))
+                return u
+
+            with open(tsv, encoding="utf-8") as f:
+                for line in f:
+                    h, r, t = line.rstrip("\n").split("\t")
+                    g.add((uri(h), uri(r), uri(t)))
+            del cache
+        else:
+            g.parse(nt, format="nt")
+        n = len(g)
+        res["load_s"] = time.perf_counter() - t0
+        res["rss_mb"] = (rss() - base) / 2**20
+        res["triples"] = n
+        one = lambda sp: list(g.triples((URIRef(sp[0]), URIRef(sp[1]), None)))  # noqa: E731
+        one_union = one
+
+        def two(s):
+            return [t2 for t in g.triples((URIRef(s), None, None)) for t2 in g.triples((t[2], None, None))]
+
+        def two_sparql(s):
+            return list(g.query(f"SELECT ?z WHERE {{ <{s}> ?p ?y . ?y ?q ?z }}"))
+
+    res["load_tps"] = res["triples"] / res["load_s"]
+    for fn in (one, two):  # warm-up
+        fn(sp_pairs[0] if fn is one else subjects[0])
+    res["hop1_us"], res["hop1_p95_us"] = timeit_us(one, sp_pairs)
+    res["hop1_union_us"], _ = timeit_us(one_union, sp_pairs[:500])
+    res["hop2_us"], res["hop2_p95_us"] = timeit_us(two, subjects)
+    res["hop2_sparql_us"], _ = timeit_us(two_sparql, subjects[:50])
+    Path(out).write_text(json.dumps(res))
+
+
+def run_worker(system: str, tsv: Path, nt: Path, seed: int, fmt: str) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    subprocess.run(
+        [sys.executable, __file__, "--worker", system, "--tsv", str(tsv), "--nt", str(nt),
+         "--seed", str(seed), "--format", fmt, "--out", out],
+        check=True,
+    )
+    data = json.loads(Path(out).read_text())
+    os.unlink(out)
+    return data
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--triples", type=int, default=300_000)
+    ap.add_argument("--entities", type=int, default=15_000)
+    ap.add_argument("--relations", type=int, default=237)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="save the results here")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--tsv", help=argparse.SUPPRESS)
+    ap.add_argument("--nt", help=argparse.SUPPRESS)
+    ap.add_argument("--format", default="tsv", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.tsv, args.nt, args.seed, args.format, args.out)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
+        tsv, nt = Path(tmp) / "train.tsv", Path(tmp) / "train.nt"
+        t0 = time.perf_counter()
+        generate(tsv, args.triples, args.entities, args.relations, args.seed)
+        to_ntriples(tsv, nt)
+        print(f"generated {args.triples:,} triples, {args.entities:,} entities, {args.relations} relations "
+              f"(seed {args.seed}) in {time.perf_counter() - t0:.1f}s", flush=True)
+        rows = []
+        for fmt in ("tsv", "nt"):
+            for system in ("nesykg", "nesykg-disk", "rdflib"):
+                print(f"  running {system} ({fmt}) ...", flush=True)
+                rows.append(run_worker(system, tsv, nt, args.seed, fmt))
+
+    hdr = f"{'system':<12} {'input':<5} {'triples':>8} {'load s':>7} {'triples/s':>10} {'RSS MB':>7} " \
+          f"{'1-hop µs':>9} {'p95':>6} {'1-hop∪':>7} {'2-hop µs':>9} {'2-hop SPARQL µs':>16}"
+    print()
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        print(f"{r['system']:<12} {r['format']:<5} {r['triples']:>8,} {r['load_s']:>7.2f} {r['load_tps']:>10,.0f} "
+              f"{r['rss_mb']:>7.0f} {r['hop1_us']:>9.1f} {r['hop1_p95_us']:>6.0f} {r['hop1_union_us']:>7.1f} "
+              f"{r['hop2_us']:>9.0f} {r['hop2_sparql_us']:>16.0f}")
+    print()
+    by = {(r["system"], r["format"]): r for r in rows}
+    for fmt in ("tsv", "nt"):
+        a, b = by[("nesykg", fmt)], by[("rdflib", fmt)]
+        print(f"ratios ({fmt}, in-memory nesykg vs rdflib): load {b['load_s'] / a['load_s']:.1f}x faster "
+              f"(target >= 4x), memory {b['rss_mb'] / max(a['rss_mb'], 1e-9):.1f}x lower (target >= 3x), "
+              f"1-hop {b['hop1_us'] / a['hop1_us']:.1f}x faster, 2-hop {b['hop2_us'] / a['hop2_us']:.1f}x faster, "
+              f"2-hop SPARQL {b['hop2_sparql_us'] / a['hop2_sparql_us']:.0f}x faster")
+    print(f"1-hop lookup (nesykg, in memory, tsv): median {by[('nesykg', 'tsv')]['hop1_us']:.1f} µs (target < 50 µs)")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
