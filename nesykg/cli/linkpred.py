@@ -223,5 +223,5 @@ def demo_step(ctx: Any) -> None:
         torch.tensor([cp.vocab.entity_id(h)]), torch.tensor([cp.vocab.relation_id(r)]), 3
     )
     answers = ", ".join(f"{cp.vocab.entities[int(e)]} ({float(s):.2f})" for s, e in zip(scores[0], ids[0]))
-    out.print(f"({h}, {r}, ?) -> {answers}   [held-out answer: {t}]")
+    out.print(f"({h}, {r}, ?) -> {answers}   (held-out answer: {t})", markup=False)
     ctx.extras["linkpred_checkpoint"] = folder
