@@ -101,5 +101,5 @@ def test_demo_step_trains_and_predicts(tmp_path: Path) -> None:
     ctx = DemoContext(store=None, dataset=load_dataset("countries_s1"), workdir=tmp_path, console=console)
     demo_step(ctx)
     text = console.export_text()
-    assert "test MRR" in text and "held-out answer" in text
+    assert "test MRR" in text and "held-out test answer: africa" in text and "new facts for (zambia" in text
     assert (ctx.extras["linkpred_checkpoint"] / "model.pt").is_file()
