@@ -1,0 +1,190 @@
+"""Side-by-side benchmark: nesykg's ComplEx against PyKEEN's ComplEx, in one run.
+
+Both systems get the same data split and id mapping, embedding size, epochs, batch size,
+optimiser (Adagrad), learning rate, initialisation ``N(0, 1e-3)``, cross-entropy loss over all
+entities with reciprocal relations, and N3 (``0.01 * mean |x|^3`` sums, PyKEEN's
+``powersum`` regulariser with ``p=3, normalize=False``). Runs:
+
+* ``pykeen``   -- PyKEEN LCWA training loop (one example per distinct (head, relation)).
+* ``grouped``  -- nesykg ``mode="kvsall"``: the same grouping, so the same work per epoch.
+* ``triple``   -- nesykg ``mode="1vsall"``: one example per triple (Lacroix et al. 2018),
+  ~5x more optimiser steps per epoch, usually a higher MRR.
+
+Every model is evaluated by the same function (`nesykg.reasoners.evaluation.evaluate`:
+filtered, both directions, mean-tie ranks; PyKEEN's evaluator agrees on the same weights,
+see /work/shared/BENCHMARKS.md), with the weights of the last epoch (no model selection).
+Times are training only, per epoch, measured in this process with the same torch threads.
+
+    .venv/bin/python scripts/bench_linkpred.py --data /work/shared/datasets \
+        --datasets umls kinship nations codex-s
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from nesykg.datasets import load_dataset
+from nesykg.kg.tensor import TensorKG
+from nesykg.reasoners.base import LinkPredictor
+from nesykg.reasoners.config import TrainingConfig
+from nesykg.reasoners.evaluation import evaluate
+from nesykg.reasoners.training import train
+
+
+class PykeenPredictor(LinkPredictor):
+    """A trained PyKEEN model behind nesykg's `LinkPredictor` interface.
+
+    Relation ids ``>= R`` are reciprocals: their tails are PyKEEN's head predictions
+    (``score_h``, which PyKEEN answers with its inverse relations).
+    """
+
+    def __init__(self, model: Any, num_entities: int, num_relations: int):
+        self.model = model
+        self.num_entities = num_entities
+        self.num_relations = num_relations
+
+    @torch.no_grad()
+    def score_tails(self, heads: Tensor, relations: Tensor) -> Tensor:
+        R = self.num_relations
+        out = torch.empty(len(heads), self.num_entities)
+        fwd = relations < R
+        if fwd.any():
+            out[fwd] = self.model.score_t(torch.stack([heads[fwd], relations[fwd]], 1)).cpu()
+        if (~fwd).any():
+            out[~fwd] = self.model.score_h(torch.stack([relations[~fwd] - R, heads[~fwd]], 1)).cpu()
+        return out
+
+
+def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
+    from pykeen.models import ComplEx
+    from pykeen.training import LCWATrainingLoop
+    from pykeen.triples import TriplesFactory
+    from pykeen.utils import set_random_seed
+
+    e2i = {e: i for i, e in enumerate(kg.vocab.entities)}
+    r2i = {r: i for i, r in enumerate(kg.vocab.relations)}
+    tf = TriplesFactory(kg.triples("train"), entity_to_id=e2i, relation_to_id=r2i, create_inverse_triples=True)
+    set_random_seed(args.seed)
+    init = functools.partial(torch.nn.init.normal_, std=args.init_std)
+    model = ComplEx(
+        triples_factory=tf,
+        embedding_dim=args.dim,
+        loss="crossentropy",
+        entity_initializer=init,
+        relation_initializer=init,
+        regularizer="powersum",
+        regularizer_kwargs=dict(weight=args.n3, p=3.0, normalize=False),
+        random_seed=args.seed,
+    )
+    optimizer = torch.optim.Adagrad(model.parameters(), lr=args.lr)
+    loop = LCWATrainingLoop(model=model, triples_factory=tf, optimizer=optimizer)
+    t0 = time.perf_counter()
+    losses = loop.train(triples_factory=tf, num_epochs=args.epochs, batch_size=args.batch_size, use_tqdm=False)
+    seconds = time.perf_counter() - t0
+    model.eval()
+    pred = PykeenPredictor(model, kg.num_entities, kg.num_relations)
+    metrics = evaluate(pred, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
+    return {"run": "PyKEEN LCWA", "epochs": args.epochs, "s_per_epoch": seconds / args.epochs, "final_loss": losses[-1], **metrics}
+
+
+def run_nesykg(kg: TensorKG, args: argparse.Namespace, mode: str, epochs: int) -> dict[str, Any]:
+    config = TrainingConfig(
+        model="complex", dim=args.dim, epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        optimizer="adagrad", n3_weight=args.n3, init_std=args.init_std, mode=mode, seed=args.seed, eval_every=0,
+    )
+    model, result = train(kg, config)
+    metrics = evaluate(model, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
+    label = "nesykg grouped (h,r)" if mode == "kvsall" else "nesykg 1-vs-all/triple"
+    return {
+        "run": label, "epochs": epochs, "s_per_epoch": result.timings["seconds_per_epoch"],
+        "final_loss": result.history[-1]["loss"], **metrics,
+    }
+
+
+def _warm_up() -> None:
+    """Pay torch's one-time optimiser import (torch._dynamo, seconds) outside any timing."""
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.Adagrad([p], lr=0.1)
+    p.sum().backward()
+    opt.step()
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    head = f"| {'dataset':<8} | {'run':<24} | {'ep':>3} | {'s/epoch':>8} | {'MRR':>6} | {'H@1':>6} | {'H@10':>6} | {'time/PyKEEN':>11} | {'MRR-PyKEEN':>10} |"
+    lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
+    by_ds: dict[str, dict[str, Any]] = {r["dataset"]: r for r in rows if r["run"] == "PyKEEN LCWA"}
+    for r in rows:
+        ref = by_ds.get(r["dataset"])
+        ratio = f"{r['s_per_epoch'] / ref['s_per_epoch']:.3f}x" if ref and r is not ref else "1"
+        dmrr = f"{r['mrr'] - ref['mrr']:+.4f}" if ref and r is not ref else "0"
+        lines.append(
+            f"| {r['dataset']:<8} | {r['run']:<24} | {r['epochs']:>3} | {r['s_per_epoch']:>8.4f} | {r['mrr']:>6.4f} | "
+            f"{r['hits@1']:>6.4f} | {r['hits@10']:>6.4f} | {ratio:>11} | {dmrr:>10} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path("/work/shared/datasets"), help="folder holding the dataset folders")
+    ap.add_argument("--datasets", nargs="+", default=["umls", "kinship", "nations", "codex-s"])
+    ap.add_argument("--runs", nargs="+", default=["pykeen", "grouped", "triple"], choices=["pykeen", "grouped", "triple"])
+    ap.add_argument("--epochs", type=int, default=50)
+    ap.add_argument("--triple-epochs", type=int, nargs="*", default=[],
+                    help="DATASET=N: fewer epochs for the per-triple run on DATASET (said so in the table)")
+    ap.add_argument("--dim", type=int, default=200, help="ComplEx rank (complex numbers)")
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--n3", type=float, default=0.01)
+    ap.add_argument("--init-std", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for both systems (a shared machine is faster with 1)")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    triple_epochs = dict((kv.split("=")[0], int(kv.split("=")[1])) for kv in args.triple_epochs)
+    _warm_up()
+    rows: list[dict[str, Any]] = []
+    for name in args.datasets:
+        folder = args.data / name
+        ds = load_dataset(folder if folder.exists() else name)
+        kg = TensorKG.from_dataset(ds)
+        print(f"# {name}: {kg}", file=sys.stderr, flush=True)
+        for run in args.runs:
+            gc.collect()
+            if run == "pykeen":
+                row = run_pykeen(kg, args)
+            elif run == "grouped":
+                row = run_nesykg(kg, args, "kvsall", args.epochs)
+            else:
+                row = run_nesykg(kg, args, "1vsall", triple_epochs.get(name, args.epochs))
+            row["dataset"] = name
+            rows.append(row)
+            print(f"#   {row['run']}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.4f}", file=sys.stderr, flush=True)
+    import pykeen
+
+    import nesykg
+
+    print(
+        f"ComplEx rank {args.dim}, batch {args.batch_size}, Adagrad lr {args.lr}, N3 {args.n3}, init N(0,{args.init_std}), "
+        f"seed {args.seed}, torch {torch.__version__} x{args.threads} threads, PyKEEN {pykeen.get_version()}, "
+        f"nesykg {nesykg.__version__}; filtered test metrics, both directions, last epoch"
+    )
+    print(format_table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
