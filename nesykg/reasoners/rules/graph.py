@@ -87,11 +87,63 @@ class DirectedGraph:
         m = self.mat(d)
         return m.indices[m.indptr[x] : m.indptr[x + 1]]
 
-    def chain_counts(self, chain: tuple[int, ...], rows: np.ndarray | None = None) -> Any:
-        """Grounding counts of a body path: CSR ``[len(rows) or N, N]``."""
-        m = self.mat(chain[0])
+    def mat_oi(self, d: int) -> Any:
+        """`mat` without self-loops (object identity: ``d(x, x)`` never grounds a step)."""
+        key = -1 - d
+        m = self._mats.get(key)
+        if m is None:
+            m = self.mat(d).copy()
+            m.setdiag(0)
+            m.eliminate_zeros()
+            self._mats[key] = m
+        return m
+
+    def chain_counts(self, chain: tuple[int, ...], rows: np.ndarray | None = None, prefix: Any = None) -> Any:
+        """Grounding counts of a body path under object identity: CSR ``[len(rows) or N, N]``.
+
+        Entry ``[i, y]`` counts the paths ``x = rows[i], v1, ..., y`` along `chain` whose
+        entities are pairwise distinct (AnyBURL's object identity; a path of length up to
+        3 has at most 4 variables, and every pair of them is kept apart exactly).
+
+        Args:
+            chain: directed relation ids, 1 to 3 of them.
+            rows: the start entities (default: all).
+            prefix: for length 3, `prefix_counts` of ``chain[:2]`` over the same rows.
+        """
+        starts = np.arange(self.num_entities) if rows is None else np.asarray(rows)
+        m1 = self.mat_oi(chain[0])
         if rows is not None:
-            m = m[rows]
-        for d in chain[1:]:
-            m = m @ self.mat(d)
-        return sp.csr_array(m)
+            m1 = m1[starts]
+        if len(chain) == 1:
+            return _drop_start(sp.csr_array(m1), starts)
+        if len(chain) == 2:
+            return _drop_start(sp.csr_array(m1 @ self.mat_oi(chain[1])), starts)
+        q = prefix if prefix is not None else self.prefix_counts(chain[:2], rows)
+        m2, m3 = self.mat_oi(chain[1]), self.mat_oi(chain[2])
+        p = sp.csr_array(q @ m3)
+        # remove the paths that come back to v1 at the end (v1 == y): for the pair (x, y),
+        # m1[x, y] * (#b: m2[y, b] m3[b, y], b != x)
+        diag = np.asarray(m2.multiply(m3.T).sum(axis=1)).ravel()  # D[y] = sum_b m2[y,b] m3[b,y]
+        c = sp.csr_array(m1.multiply(diag[None, :]))
+        back = sp.csr_array(m2.T.multiply(m3))  # [x, y] = m2[y, x] m3[x, y]
+        if rows is not None:
+            back = back[starts]
+        c = c - sp.csr_array(m1.multiply(back))
+        return _drop_start(sp.csr_array(p - c), starts)
+
+    def prefix_counts(self, chain: tuple[int, int], rows: np.ndarray | None = None) -> Any:
+        """Counts of the 2-step paths ``x, v1, v2`` with distinct entities (``v2 != x``)."""
+        starts = np.arange(self.num_entities) if rows is None else np.asarray(rows)
+        m1 = self.mat_oi(chain[0])
+        if rows is not None:
+            m1 = m1[starts]
+        return _drop_start(sp.csr_array(m1 @ self.mat_oi(chain[1])), starts)
+
+
+def _drop_start(m: Any, starts: np.ndarray) -> Any:
+    """Zero the entries ``[i, starts[i]]`` (a path may not end where it began) and zeros."""
+    m.sum_duplicates()
+    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    m.data[m.indices == starts[row_of]] = 0
+    m.eliminate_zeros()
+    return m

@@ -10,8 +10,9 @@ Two stages, in the spirit of AnyBURL (Meilicke et al. 2019) and AMIE (Galárraga
    most `MinerConfig.max_branch` neighbours per side are drawn). Each path proposes the
    closed path rule ``h(X,Y) <= path``.
 2. **Counting.** Every proposal is scored exactly on the whole graph with sparse products
-   of boolean adjacency matrices (`DirectedGraph`): with ``P = bool(A_d1 @ A_d2 @ A_d3)``
-   and ``A_h`` the head's adjacency,
+   of boolean adjacency matrices (`DirectedGraph`): with ``P`` the boolean matrix of the
+   ``(X, Y)`` pairs the body grounds (``A_d1 @ A_d2 @ A_d3`` corrected for object
+   identity) and ``A_h`` the head's adjacency,
 
    * support ``= nnz(P ∘ A_h)`` (distinct ``(X, Y)`` pairs both predicted and true),
    * body size ``= nnz(P)``, standard confidence ``= support / body size``,
@@ -22,9 +23,12 @@ Two stages, in the spirit of AnyBURL (Meilicke et al. 2019) and AMIE (Galárraga
    ``h(c,X)`` heads) are counted for *all* constants at once: ``A_h^T @ A_b`` holds the
    support of every ``(c, d)`` pair.
 
-Semantics are those of plain Horn logic over distinct pairs: variables may bind to the
-same entity (no object-identity constraint), except that a rule whose body is its own
-head (``h(X,Y) <= h(X,Y)``, ``h(X,c) <= h(X,c)``, ``h(X,c) <= h(X,A)``) is never produced.
+Semantics. Path rules follow AnyBURL's *object identity*: the variables of one grounding
+bind pairwise distinct entities (``X``, ``A``, ``B``, ``Y`` of a length-3 path are four
+different entities), which keeps a rule from being supported by walking back and forth
+over the head triple itself; `DirectedGraph.chain_counts` counts exactly these paths.
+Constant rules use plain Horn semantics. A rule whose body is its own head
+(``h(X,Y) <= h(X,Y)``, ``h(X,c) <= h(X,c)``, ``h(X,c) <= h(X,A)``) is never produced.
 
 Determinism: the result depends only on the graph, the config and the seed, unless the
 time budget cuts the run short (then `MiningResult.truncated` is set; proposals are
@@ -279,17 +283,16 @@ def _count_paths(
     for i, chain in enumerate(chains):
         if deadline.over():
             break
-        if len(chain) == 1:
-            body = g.mat(chain[0])
+        if len(chain) < 3:
+            body = binarize(g.chain_counts(chain))
         else:
-            key = chain[:-1]
+            key = chain[:2]
             pm = prefix.get(key)
             if pm is None:
-                if len(prefix) > 256:
-                    prefix.clear()
-                pm = g.mat(key[0]) if len(key) == 1 else binarize(g.mat(key[0]) @ g.mat(key[1]))
+                prefix.clear()  # length-3 chains come grouped by prefix
+                pm = g.prefix_counts(key)
                 prefix[key] = pm
-            body = binarize(pm @ g.mat(chain[-1]))
+            body = binarize(g.chain_counts(chain, prefix=pm))
         row_nnz = np.diff(body.indptr)
         for h, _ in sorted(by_chain[chain]):
             counted += 1

@@ -4,16 +4,22 @@ A query ``(e, q, ?)`` with ``q`` a relation id in ``[0, 2R)`` (``q >= R``: head 
 through the reciprocal relation) is answered by every rule that concludes ``q(e, y)``:
 
 * a path rule ``h(X,Y) <= b1, b2, b3`` predicts every ``y`` its body reaches from ``e``
-  (``X = e`` when ``q = h``; ``Y = e`` along the reversed body when ``q = h + R``);
+  (``X = e`` when ``q = h``; ``Y = e`` along the reversed body when ``q = h + R``), under
+  object identity: the entities of one grounding are pairwise distinct (so ``y != e``);
 * a constant rule ``h(X,c) <= b(X,d)`` predicts ``c`` for ``e`` when ``b(e,d)`` holds, and
   for the reciprocal query ``(c, h + R, ?)`` every ``X`` with ``b(X,d)``.
 
-A candidate's score aggregates the confidences of the rules that predict it:
-``"max"`` (the best rule; ties between candidates broken by nothing), ``"noisy-or"``
-(``1 - prod(1 - c_i)``) or ``"max+noisy-or"`` (the best rule, ties broken by the
-noisy-or of all of them, scaled by `TIE_WEIGHT`, an approximation of AnyBURL's
-lexicographic ordering). Candidates no rule predicts score 0. The number of groundings
-does not change a score; `explain` reports it.
+A candidate's score aggregates the confidences ``c_i`` of the rules that predict it:
+
+* ``"max"``: the best rule's confidence (AnyBURL's maximum; ties stay ties);
+* ``"noisy-or"``: ``1 - prod_i (1 - c_i)`` over the rules;
+* ``"max+noisy-or"``: the best confidence, ties broken by the evidence of *all* groundings
+  of all rules, ``E = sum_i n_i * -log(1 - c_i)`` (``n_i`` groundings of rule ``i``; the
+  log-odds of their noisy-or, which does not saturate), added as
+  ``TIE_WEIGHT * E / (1 + E)`` so that it never outweighs a confidence difference larger
+  than `TIE_WEIGHT`. A constant rule counts as one grounding.
+
+Candidates no rule predicts score 0.
 
 Confidence used: `Rule.confidence`, or with ``smoothing = k > 0`` and known stats,
 AnyBURL's pessimistic ``support / (body_size + k)``, which ranks a rule seen 100 times
@@ -100,38 +106,51 @@ class Explanation:
         }
 
 
+_CLIP = 1.0 - 1e-9
+
+
 class _Agg:
-    """Accumulates rule confidences into a dense ``[B, N]`` score block."""
+    """Accumulates rule confidences into a dense ``[B, N]`` score block.
+
+    Keeps the best confidence, the noisy-or over rules (as ``sum log(1 - c)``) and the
+    evidence over groundings (``sum n * -log(1 - c)``, the tie-breaker of ``max+noisy-or``).
+    """
 
     def __init__(self, shape: tuple[int, int], aggregation: str):
         self.agg = aggregation
         self.best = np.zeros(shape)
-        self.log_miss = np.zeros(shape) if aggregation != "max" else None
+        self.log_miss = np.zeros(shape) if aggregation == "noisy-or" else None
+        self.evidence = np.zeros(shape) if aggregation == "max+noisy-or" else None
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, conf: np.ndarray | float) -> None:
-        """Add confidences at ``(rows, cols)``; pairs may repeat."""
+    def add(self, rows: np.ndarray, cols: np.ndarray, conf: np.ndarray | float, counts: np.ndarray | None = None, unique: bool = False) -> None:
+        """Add confidences at ``(rows, cols)`` from `counts` groundings each (default 1).
+
+        With ``unique=True`` the pairs are known to be distinct (faster).
+        """
         if len(rows) == 0:
             return
         conf = np.broadcast_to(np.asarray(conf, dtype=float), rows.shape)
-        np.maximum.at(self.best, (rows, cols), conf)
-        if self.log_miss is not None:
-            np.add.at(self.log_miss, (rows, cols), np.log1p(-np.minimum(conf, 1.0 - 1e-12)))
-
-    def add_unique(self, rows: np.ndarray, cols: np.ndarray, conf: float) -> None:
-        """Like `add`, for pairs known to be distinct (faster)."""
-        if len(rows) == 0:
-            return
-        self.best[rows, cols] = np.maximum(self.best[rows, cols], conf)
-        if self.log_miss is not None:
-            self.log_miss[rows, cols] += np.log1p(-min(conf, 1.0 - 1e-12))
+        lm = np.log1p(-np.minimum(conf, _CLIP))
+        if unique:
+            self.best[rows, cols] = np.maximum(self.best[rows, cols], conf)
+            if self.log_miss is not None:
+                self.log_miss[rows, cols] += lm
+            if self.evidence is not None:
+                self.evidence[rows, cols] -= lm if counts is None else lm * counts
+        else:
+            np.maximum.at(self.best, (rows, cols), conf)
+            if self.log_miss is not None:
+                np.add.at(self.log_miss, (rows, cols), lm)
+            if self.evidence is not None:
+                np.add.at(self.evidence, (rows, cols), -lm if counts is None else -lm * counts)
 
     def result(self) -> np.ndarray:
         if self.agg == "max":
             return self.best
-        noisy = -np.expm1(self.log_miss)  # 1 - prod(1 - c)
         if self.agg == "noisy-or":
-            return noisy
-        return self.best + TIE_WEIGHT * noisy
+            return -np.expm1(self.log_miss)  # 1 - prod(1 - c)
+        ev = self.evidence
+        return self.best + TIE_WEIGHT * ev / (1.0 + ev)
 
 
 class RuleLinkPredictor(LinkPredictor):
@@ -145,6 +164,10 @@ class RuleLinkPredictor(LinkPredictor):
         smoothing: ``k`` of the pessimistic confidence ``support / (body_size + k)``
             (0: use `Rule.confidence`).
         min_confidence: rules applied with less confidence are dropped.
+        graph: the facts as a `DirectedGraph` (built from `split` when not given).
+        confidence: ``"rule"`` applies `Rule.confidence`; ``"pca"`` applies the mined
+            PCA confidence where the rule has stats (suits graphs where whole entities
+            lack the head relation, such as Countries' test countries).
     """
 
     def __init__(
@@ -156,7 +179,10 @@ class RuleLinkPredictor(LinkPredictor):
         smoothing: float = 0.0,
         min_confidence: float = 0.0,
         graph: DirectedGraph | None = None,
+        confidence: Literal["rule", "pca"] = "rule",
     ):
+        if confidence not in ("rule", "pca"):
+            raise InputError(f"unknown confidence {confidence!r}; choose 'rule' or 'pca'")
         if aggregation not in AGGREGATIONS:
             raise InputError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
         self.kg = kg
@@ -171,7 +197,11 @@ class RuleLinkPredictor(LinkPredictor):
         for cr in compiled:
             c = cr.confidence
             st = cr.rule.stats
-            if smoothing > 0 and st is not None:
+            if confidence == "pca" and st is not None and st.pca_confidence == st.pca_confidence:
+                c = st.pca_confidence
+                if smoothing > 0 and st.pca_confidence > 0:
+                    c = st.support / (st.support / st.pca_confidence + smoothing)
+            elif smoothing > 0 and st is not None:
                 c = st.support / (st.body_size + smoothing)
             if c < min_confidence or c <= 0:
                 continue
@@ -236,8 +266,7 @@ class RuleLinkPredictor(LinkPredictor):
             m = self.graph.chain_counts(cr.chain, rows=e)
             m.sum_duplicates()
             coo = m.tocoo()
-            nz = coo.data != 0
-            acc.add_unique(coo.row[nz], coo.col[nz], cr.confidence)
+            acc.add(coo.row, coo.col, cr.confidence, counts=coo.data.astype(float), unique=True)
         if self._ctail.get(q):
             mt, consts, confs = self._const_tail_index(q)
             fired = sp.csr_array(mt[e]).tocoo()  # [B, K]
@@ -247,7 +276,7 @@ class RuleLinkPredictor(LinkPredictor):
             if len(rows) == 0:
                 continue
             ys = np.flatnonzero(self.body_entities(cr))
-            acc.add_unique(np.repeat(rows, len(ys)), np.tile(ys, len(rows)), cr.confidence)
+            acc.add(np.repeat(rows, len(ys)), np.tile(ys, len(rows)), cr.confidence, unique=True)
         return acc.result()
 
     # ------------------------------------------------------------ explaining
@@ -291,7 +320,7 @@ class RuleLinkPredictor(LinkPredictor):
                     paths.append(path)
                 return
             for nb in g.neighbours(chain[i], node).tolist():
-                if need[i + 1][nb]:
+                if need[i + 1][nb] and nb not in path:  # object identity
                     walk(nb, i + 1, path + [nb])
 
         if need[0][x]:

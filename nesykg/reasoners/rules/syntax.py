@@ -180,6 +180,10 @@ def path_rule(head: str, steps: Sequence[tuple[str, bool]], confidence: float = 
 
 
 # ------------------------------------------------------------------ shapes
+class _HeadError(InputError):
+    """An unsupported rule shape whose cause lies in the head."""
+
+
 def _shape(rule: Rule) -> tuple[Literal["path", "constant"], object]:
     """Classify a rule; returns its kind and, for paths, the ``(relation, inverse)`` chain."""
     h = rule.head
@@ -187,7 +191,7 @@ def _shape(rule: Rule) -> tuple[Literal["path", "constant"], object]:
         raise InputError(f"rule {format_rule(rule)!r}: the body is empty")
     if isinstance(h.subject, Var) and isinstance(h.object, Var):
         if h.subject == h.object:
-            raise InputError(f"rule {format_rule(rule)!r}: the head repeats variable {h.subject}")
+            raise _HeadError(f"rule {format_rule(rule)!r}: the head repeats variable {h.subject}")
         if len(rule.body) > MAX_PATH_LENGTH:
             raise InputError(f"rule {format_rule(rule)!r}: path rules have at most {MAX_PATH_LENGTH} body atoms")
         chain: list[tuple[str, bool]] = []
@@ -218,7 +222,7 @@ def _shape(rule: Rule) -> tuple[Literal["path", "constant"], object]:
             raise InputError(f"rule {format_rule(rule)!r}: the body path ends at {cur}, not at {h.object}")
         return "path", tuple(chain)
     if isinstance(h.subject, Const) and isinstance(h.object, Const):
-        raise InputError(f"rule {format_rule(rule)!r}: a head needs at least one variable")
+        raise _HeadError(f"rule {format_rule(rule)!r}: a head needs at least one variable")
     var = h.subject if isinstance(h.subject, Var) else h.object
     if len(rule.body) != 1:
         raise InputError(f"rule {format_rule(rule)!r}: a constant rule has exactly one body atom")
@@ -377,6 +381,8 @@ def parse_rule(
         raise lex.error(f"unexpected {text[lex.pos]!r} after the rule")
     try:
         return Rule(head, tuple(body), confidence, stats)
+    except _HeadError as e:
+        raise ParseError(source, line, str(e), column=column) from None
     except InputError as e:
         raise ParseError(source, line, str(e), column=column + starts[0]) from None
 
