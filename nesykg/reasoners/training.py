@@ -203,7 +203,7 @@ def train(
             kg.vocab.check_same(Vocabulary.load(folder), what=f"run in {folder}")
             saved_cfg, _ = read_config(folder)
             _check_resumable(saved_cfg.to_dict(), config, folder)
-            st = torch.load(state_path, map_location=dev, weights_only=True)
+            st = torch.load(state_path, map_location="cpu", weights_only=True)  # RNG state must stay on the CPU
             model.load_state_dict(st["model"])
             opt.load_state_dict(st["optimizer"])
             gen.set_state(st["rng"])
