@@ -12,6 +12,7 @@ from nesykg.cli import datasets as datasets_cmd
 from nesykg.cli import demo as demo_cmd
 from nesykg.cli import kg as kg_cmd
 from nesykg.cli import linkpred as linkpred_cmd
+from nesykg.cli import rules as rules_cmd
 
 app = typer.Typer(
     name="nesykg",
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(kg_cmd.app, name="kg")
 app.add_typer(datasets_cmd.app, name="datasets")
+app.add_typer(rules_cmd.app, name="rules")
 app.command("demo")(demo_cmd.demo)
 app.command("train")(linkpred_cmd.train)
 app.command("eval")(linkpred_cmd.evaluate)
