@@ -68,3 +68,13 @@ def test_on_disk_store_persists(tmp_path):
     with open_store(path) as st:
         assert len(st) == 7
         assert st.provenance((ex("abe"), ex("grandparent"), ex("bart")))[0].confidence == 0.9
+
+
+def test_kg_open_names_the_embedded_backend(tmp_path):
+    from nesykg import kg
+
+    with kg.open() as mem, kg.open(tmp_path / "disk") as disk:
+        assert (mem.name, mem.location) == ("oxigraph", "memory")
+        assert (disk.name, disk.location) == ("oxigraph", str(tmp_path / "disk"))
+        assert kg.Capability.PERSISTENCE in disk.capabilities
+    assert set(kg.store_names()) >= {"oxigraph", "memory"}
