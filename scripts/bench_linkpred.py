@@ -45,7 +45,7 @@ class PykeenPredictor(LinkPredictor):
     """A trained PyKEEN model behind nesykg's `LinkPredictor` interface.
 
     Relation ids ``>= R`` are reciprocals: their tails are PyKEEN's head predictions
-    (``score_h``, which PyKEEN answers with its inverse relations).
+    (``predict_h``, which maps to its inverse relations; ``predict_t`` maps relation ids too).
     """
 
     def __init__(self, model: Any, num_entities: int, num_relations: int):
@@ -59,9 +59,9 @@ class PykeenPredictor(LinkPredictor):
         out = torch.empty(len(heads), self.num_entities)
         fwd = relations < R
         if fwd.any():
-            out[fwd] = self.model.score_t(torch.stack([heads[fwd], relations[fwd]], 1)).cpu()
+            out[fwd] = self.model.predict_t(torch.stack([heads[fwd], relations[fwd]], 1)).cpu()
         if (~fwd).any():
-            out[~fwd] = self.model.score_h(torch.stack([relations[~fwd] - R, heads[~fwd]], 1)).cpu()
+            out[~fwd] = self.model.predict_h(torch.stack([relations[~fwd] - R, heads[~fwd]], 1)).cpu()
         return out
 
 
@@ -94,7 +94,16 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
     model.eval()
     pred = PykeenPredictor(model, kg.num_entities, kg.num_relations)
     metrics = evaluate(pred, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
-    return {"run": "PyKEEN LCWA", "epochs": args.epochs, "s_per_epoch": seconds / args.epochs, "final_loss": losses[-1], **metrics}
+    row = {"run": "PyKEEN LCWA", "epochs": args.epochs, "s_per_epoch": seconds / args.epochs, "final_loss": losses[-1], **metrics}
+    if args.check_evaluator:  # PyKEEN's own evaluator on the same weights, as a cross-check
+        from pykeen.evaluation import RankBasedEvaluator
+
+        res = RankBasedEvaluator(filtered=True).evaluate(
+            model, kg.triples("test"), additional_filter_triples=[kg.triples("train"), kg.triples("valid")],
+            batch_size=256, use_tqdm=False,
+        )
+        row["pykeen_evaluator_mrr"] = float(res.get_metric("both.realistic.inverse_harmonic_mean_rank"))
+    return row
 
 
 def run_nesykg(kg: TensorKG, args: argparse.Namespace, mode: str, epochs: int) -> dict[str, Any]:
@@ -150,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for both systems (a shared machine is faster with 1)")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--check-evaluator", action="store_true", help="also evaluate PyKEEN's model with PyKEEN's evaluator")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     triple_epochs = dict((kv.split("=")[0], int(kv.split("=")[1])) for kv in args.triple_epochs)
@@ -170,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 row = run_nesykg(kg, args, "1vsall", triple_epochs.get(name, args.epochs))
             row["dataset"] = name
             rows.append(row)
-            print(f"#   {row['run']}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.4f}", file=sys.stderr, flush=True)
+            extra = f" (PyKEEN's evaluator: {row['pykeen_evaluator_mrr']:.6f})" if "pykeen_evaluator_mrr" in row else ""
+            print(f"#   {row['run']}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.6f}{extra}", file=sys.stderr, flush=True)
     import pykeen
 
     import nesykg
