@@ -103,3 +103,13 @@ def test_demo_step_trains_and_predicts(tmp_path: Path) -> None:
     text = console.export_text()
     assert "test MRR" in text and "held-out test answer: africa" in text and "new facts for (zambia" in text
     assert (ctx.extras["linkpred_checkpoint"] / "model.pt").is_file()
+
+
+def test_train_refuses_bad_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = write_dataset(tmp_path / "people", _people_splits())
+    code, _, err = run(capsys, "train", "-d", str(data), "--device", "nosuchdevice", "--out", str(tmp_path / "a"))
+    assert code == 2 and "nosuchdevice" in err
+    code, _, err = run(capsys, "train", "-d", str(data), "--model", "complx", "--out", str(tmp_path / "b"))
+    assert code == 2 and "unknown model 'complx'" in err and "complex" in err
+    code, _, err = run(capsys, "train", "-d", str(data), "--optimizer", "sgd", "--out", str(tmp_path / "c"))
+    assert code == 2 and "optimizer" in err
