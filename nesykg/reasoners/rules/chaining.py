@@ -31,7 +31,6 @@ Their objects are literals, so `TensorKG.from_store` never mistakes them for edg
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -151,35 +150,38 @@ def infer(
     for rnd in range(1, max_rounds + 1):
         g = DirectedGraph(kg, split, extra=extra)
         known = np.unique((g.triples[:, 0] * R + g.triples[:, 1]) * N + g.triples[:, 2])
-        best: dict[int, list] = {}  # key -> [conf, rule, groundings, n_rules, log_miss]
-        for cr in compiled:
+        parts_k, parts_c, parts_n, parts_i = [], [], [], []
+        for i, cr in enumerate(compiled):
             hs, r, ts, counts = _conclusions_of(g, cr, R)
             if len(hs) == 0:
                 continue
             keys = (hs * R + r) * N + ts
-            fresh = ~np.isin(keys, known)
-            c = cr.confidence
-            lm = math.log1p(-min(c, 1.0 - 1e-12))
-            for k, n in zip(keys[fresh].tolist(), counts[fresh].tolist()):
-                cur = best.get(k)
-                if cur is None:
-                    best[k] = [c, cr.rule, n, 1, lm]
-                else:
-                    cur[3] += 1
-                    cur[4] += lm
-                    if c > cur[0] or (c == cur[0] and n > cur[2]):
-                        cur[0], cur[1], cur[2] = c, cr.rule, n
-        added = []
-        for k in sorted(best):
-            conf, rule, n, nr, lm = best[k]
-            if aggregation == "noisy-or":
-                conf = -math.expm1(lm)
-            if conf < min_confidence:
+            pos = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+            fresh = known[pos] != keys if len(known) else np.ones(len(keys), dtype=bool)
+            if not fresh.any():
                 continue
+            parts_k.append(keys[fresh])
+            parts_c.append(np.full(int(fresh.sum()), cr.confidence))
+            parts_n.append(counts[fresh])
+            parts_i.append(np.full(int(fresh.sum()), i))
+        if not parts_k:
+            break
+        keys, conf, cnt, idx = (np.concatenate(x) for x in (parts_k, parts_c, parts_n, parts_i))
+        order = np.lexsort((idx, -cnt, -conf, keys))  # per key: best rule first
+        keys, conf, cnt, idx = keys[order], conf[order], cnt[order], idx[order]
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        n_rules = np.diff(np.concatenate([first, [len(keys)]]))
+        agg = conf[first]
+        if aggregation == "noisy-or":
+            agg = -np.expm1(np.add.reduceat(np.log1p(-np.minimum(conf, 1.0 - 1e-12)), first))
+        keep = agg >= min_confidence
+        added = []
+        for j, k, c, nr in zip(first[keep].tolist(), keys[first][keep].tolist(), agg[keep].tolist(), n_rules[keep].tolist()):
             h, rest = divmod(k, R * N)
             r, t = divmod(rest, N)
             added.append((h, r, t))
-            new.append(Conclusion((v.entities[h], v.relations[r], v.entities[t]), (h, r, t), min(conf, 1.0), rule, n, nr, rnd))
+            rule = compiled[int(idx[j])].rule
+            new.append(Conclusion((v.entities[h], v.relations[r], v.entities[t]), (h, r, t), min(c, 1.0), rule, int(cnt[j]), nr, rnd))
         if not added:
             break
         extra = np.concatenate([extra, np.array(added, dtype=np.int64)])
