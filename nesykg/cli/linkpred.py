@@ -60,15 +60,13 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Checkpoint folder (default: runs/DATASET-MODEL).")] = None,
     device: Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1...")] = "cpu",
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted run found in --out.")] = True,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted run found in --out (--no-resume starts afresh, overwriting its files).")] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a link predictor; write a checkpoint folder with model.pt, vocab.json, config.json, metrics.json.
 
     Flags not given take the shipped defaults for the model and dataset.
     """
-    import shutil
-
     from nesykg.datasets import load_dataset
     from nesykg.kg.tensor import TensorKG
     from nesykg.reasoners.defaults import default_config
@@ -81,8 +79,6 @@ def train(
     )
     _check_device(device)
     folder = out or Path("runs") / f"{ds.name}-{config.model}"
-    if not resume and (folder / "state.pt").exists():
-        shutil.rmtree(folder)
     kg = TensorKG.from_dataset(ds)
     dataset_ref = ds.name if str(dataset).lower().replace("-", "_") == ds.name else str(ds.path.resolve())
     if json_out:
