@@ -203,7 +203,7 @@ def explain(
     top: Annotated[int, typer.Option(help="How many of the best candidates.")] = 5,
     groundings: Annotated[int, typer.Option(help="Groundings shown per rule.")] = 3,
     aggregation: AggOpt = "max+noisy-or",
-    smoothing: SmoothOpt = 0.0,
+    smoothing: SmoothOpt = 5.0,
     confidence: ConfKindOpt = "rule",
     json_out: JsonOpt = False,
 ) -> None:
