@@ -29,7 +29,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from nesykg.errors import InputError, QueryTimeoutError, StoreError, StoreUnavailableError, AuthenticationError
+from nesykg.errors import (
+    AuthenticationError,
+    InputError,
+    QueryTimeoutError,
+    StoreError,
+    StoreUnavailableError,
+    UnknownNameError,
+)
 from nesykg.kg.backends.oxigraph import (
     _NK_CONF,
     _NK_EVIDENCE,
@@ -47,7 +54,7 @@ from nesykg.kg.backends.oxigraph import (
 )
 from nesykg.kg.provenance import Provenance, record_key
 from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, StoreStats
-from nesykg.kg.terms import GRAPH_NS, INFERRED, NS, PROVENANCE_GRAPH, Literal, Pattern, Triple, graph_iri, graph_name
+from nesykg.kg.terms import DEFAULT_GRAPHS, GRAPH_NS, INFERRED, NS, PROVENANCE_GRAPH, Literal, Pattern, Triple, graph_iri, graph_name
 
 __all__ = ["SparqlStore", "derive_update_url"]
 
@@ -159,12 +166,19 @@ class SparqlStore(GraphStore):
         except OSError as e:
             raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {url}: {e}") from None
 
-    def _query(self, query: str, default_graphs: Iterable[str] | None = None, accept: str = _JSON) -> Any:
+    def _query(
+        self,
+        query: str,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        accept: str = _JSON,
+    ) -> Any:
         url = self._query_url
         if default_graphs is not None:
+            # SPARQL protocol: with default-graph-uri and no named-graph-uri the dataset has
+            # no named graphs, so GRAPH ?g {...} needs them listed too.
             params = [("default-graph-uri", graph_iri(g)) for g in default_graphs]
-            if not params:
-                params = [("default-graph-uri", graph_iri(PROVENANCE_GRAPH) + ":none")]
+            params += [("named-graph-uri", graph_iri(g)) for g in named_graphs or ()]
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
         data = self._post(url, query, "application/sparql-query", accept, "a query")
         if accept == _NT:
@@ -240,6 +254,33 @@ class SparqlStore(GraphStore):
             ops.append("INSERT DATA " + data_block(adds))
         if ops:
             self._update(" ;\n".join(ops))
+
+    def undo(self, run_id: str) -> int:
+        """Remove exactly what run `run_id` wrote, in one update request (one transaction
+        on Oxigraph) instead of a query per triple; see `GraphStore.undo`."""
+        if self._pending is not None:  # inside a transaction block: the generic way
+            return super().undo(run_id)
+        self.require(Capability.ANNOTATIONS)
+        run = ox.Literal(run_id)
+        # MINUS on the whole triple term ?t: Oxigraph evaluates it as one hash join
+        # (FILTER NOT EXISTS, or a <<( ?s ?p ?o )>> pattern, re-scans the reifiers per record).
+        mine = f"GRAPH {_PROV_G} {{ ?r {_NK_RUN} {run} ; {_RDF_REIFIES} ?t }}"
+        others = (
+            f"MINUS {{ GRAPH {_PROV_G} {{ ?r2 {_RDF_REIFIES} ?t ; {_NK_RUN} ?run2 "
+            f"FILTER(?run2 != {run}) }} }}"
+        )
+        spo = "BIND(SUBJECT(?t) AS ?s) BIND(PREDICATE(?t) AS ?p) BIND(OBJECT(?t) AS ?o)"
+        count = lambda q: int(next(self._select(q))["n"].value)  # noqa: E731
+        records = count(f"SELECT (COUNT(?r) AS ?n) WHERE {{ GRAPH {_PROV_G} {{ ?r {_NK_RUN} {run} }} }}")
+        gone = count(f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ {mine} {others} }}") if records else 0
+        if not records:
+            raise UnknownNameError("run", run_id, [r.run_id for r in self.runs()])
+        inferred = ox.NamedNode(graph_iri(INFERRED))
+        self._update(
+            f"DELETE {{ GRAPH {inferred} {{ ?s ?p ?o }} }} WHERE {{ {mine} {others} {spo} }} ;\n"
+            f"DELETE {{ GRAPH {_PROV_G} {{ ?r ?x ?y }} }} WHERE {{ GRAPH {_PROV_G} {{ ?r {_NK_RUN} {run} . ?r ?x ?y }} }}"
+        )
+        return gone
 
     # ------------------------------------------------------------------ reads
     @staticmethod
@@ -317,7 +358,8 @@ class SparqlStore(GraphStore):
     # ------------------------------------------------------------------ query
     def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
         names = self._resolve_graphs(graphs)
-        result = self._query(_PREFIXES + query, default_graphs=names)
+        named = sorted(set(self._graph_names()) | set(DEFAULT_GRAPHS) | {PROVENANCE_GRAPH})
+        result = self._query(_PREFIXES + query, default_graphs=names, named_graphs=named)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             rows = []
