@@ -24,6 +24,17 @@ from nesykg.reasoners.rules.syntax import (
 )
 
 __all__ = [
+    "ApplyResult",
+    "Conclusion",
+    "Explanation",
+    "MinerConfig",
+    "MiningResult",
+    "RuleLinkPredictor",
+    "apply_rules",
+    "infer",
+    "load_expert_rules",
+    "mine_rules",
+    "save_expert_rules",
     "Atom",
     "CompiledRule",
     "Const",
@@ -37,3 +48,27 @@ __all__ = [
     "read_rules",
     "write_rules",
 ]
+
+_LAZY = {
+    "MinerConfig": "miner",
+    "MiningResult": "miner",
+    "mine_rules": "miner",
+    "RuleLinkPredictor": "predictor",
+    "Explanation": "predictor",
+    "ApplyResult": "chaining",
+    "Conclusion": "chaining",
+    "apply_rules": "chaining",
+    "infer": "chaining",
+    "load_expert_rules": "chaining",
+    "save_expert_rules": "chaining",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Miner, predictor and chaining load numpy, scipy and torch: import them on first use."""
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)

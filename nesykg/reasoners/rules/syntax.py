@@ -505,7 +505,7 @@ def _inv(d: int, R: int) -> int:
     return d - R if d >= R else d + R
 
 
-def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str = "rules") -> list[CompiledRule]:
+def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str | None = None) -> list[CompiledRule]:
     """Compile rules against a vocabulary, in both orientations.
 
     Every rule yields two `CompiledRule`s: one for tail queries of its head relation
@@ -520,7 +520,7 @@ def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str = "rules
         for name in sorted(rule.relations()):
             if name not in vocab.relation_to_id:
                 err = UnknownNameError("relation", name, vocab.relations)
-                err.args = (f"{source}: rule {format_rule(rule)!r}: {err}",)
+                err.args = (f"{source + ': ' if source else ''}rule {format_rule(rule)!r}: {err}",)
                 raise err
         h = vocab.relation_to_id[rule.head.relation]
         kind, chain = _shape(rule)
@@ -540,7 +540,7 @@ def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str = "rules
             c_id = vocab.entity_id(const.name)  # type: ignore[union-attr]
             bc = vocab.entity_id(other.name) if isinstance(other, Const) else -1
         except UnknownNameError as err:
-            err.args = (f"{source}: rule {format_rule(rule)!r}: {err}",)
+            err.args = (f"{source + ': ' if source else ''}rule {format_rule(rule)!r}: {err}",)
             raise
         out.append(CompiledRule(rule, hd, "const_tail", (step,), c_id, bc, rule.confidence))
         out.append(CompiledRule(rule, _inv(hd, R), "const_head", (step,), c_id, bc, rule.confidence))
