@@ -96,3 +96,27 @@ def test_errors_are_one_line(tmp_path, capsys):
     bad.write_text("locatedin(X,Y) <= neighbor(X,A), locatedin(A,Y)\n", encoding="utf-8")
     code = main(["rules", "apply", "--store", str(tmp_path / "none"), "--rules", str(bad)])
     assert code == 2 and "no store" in capsys.readouterr().err
+
+
+def test_demo_step_materialises_and_explains_a_triple(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from nesykg.cli.demo import DemoContext
+    from nesykg.cli.rules import demo_step
+    from nesykg.kg import open_store
+    from nesykg.kg.io import import_files
+
+    ds = load_dataset("countries_s1")
+    buf = io.StringIO()
+    with open_store(tmp_path / "store") as st:
+        import_files(st, [ds.path / "train.txt"], "domain", namespace=ds.namespace)
+        ctx = DemoContext(st, ds, tmp_path, Console(file=buf, width=200))
+        demo_step(ctx)
+        run = ctx.extras["rules_run_id"]
+        assert run and st.count(graphs="inferred") > 0
+        text = buf.getvalue()
+        assert "a held-out test fact" in text and "because locatedin(" in text
+        st.undo(run)
+        assert st.count(graphs="inferred") == 0
