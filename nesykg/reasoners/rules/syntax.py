@@ -28,7 +28,9 @@ says what it holds:
 
 * 1 column: ``rule`` (confidence 1.0, an expert rule);
 * 2 columns: ``confidence<TAB>rule``;
-* 4 columns, AnyBURL's output: ``body_size<TAB>support<TAB>confidence<TAB>rule``;
+* 4 columns, AnyBURL's output: ``body_size<TAB>support<TAB>confidence<TAB>rule`` (the
+  two counts are told apart by size, support never exceeding body size, so
+  ``support<TAB>body_size<TAB>...`` reads the same);
 * 6 columns, nesykg's output (written with a ``#`` header naming them):
   ``support<TAB>body_size<TAB>confidence<TAB>pca_confidence<TAB>head_coverage<TAB>rule``.
 """
@@ -420,9 +422,10 @@ def _parse_line(text: str, source: str, lineno: int) -> Rule:
     if n == 2:
         conf = _float(cols[0], "confidence", source, lineno, 1, unit=True)
         return parse_rule(rule_text, source, lineno, rule_col, conf)
-    if n == 4:  # AnyBURL: body_size support confidence rule
-        body = _int(cols[0], "body size", source, lineno, 1)
-        supp = _int(cols[1], "support", source, lineno, starts[1] + 1)
+    if n == 4:  # AnyBURL: body_size support confidence rule (either order of the counts)
+        a = _int(cols[0], "body size", source, lineno, 1)
+        b = _int(cols[1], "support", source, lineno, starts[1] + 1)
+        body, supp = max(a, b), min(a, b)
         conf = _float(cols[2], "confidence", source, lineno, starts[2] + 1, unit=True)
         return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf))
     if n == 6:

@@ -95,6 +95,7 @@ def test_file_columns_and_errors(tmp_path):
         "4\t10\t0.4\t0.5\t0.2\tr(X,Y) <= u(X,Y)\n"
     )
     rules = parse_rules(text)
+    assert parse_rules("4\t10\t0.4\tr(X,Y) <= t(X,Y)\n")[0].stats == RuleStats(4, 10, 0.4)  # either order
     assert [r.confidence for r in rules] == [1.0, 0.25, 0.4, 0.4]
     assert rules[0].stats is None and rules[1].stats is None
     assert rules[2].stats == RuleStats(4, 10, 0.4)
