@@ -33,7 +33,10 @@ StoreOpt = Annotated[
         "--store",
         "-s",
         help="Where the graph lives: a folder for the embedded store (created on load), "
-        "or 'memory:'. Default: $NESYKG_STORE or .nesykg/store.",
+        "'memory:', a Neo4j server (neo4j://HOST:PORT, bolt://..., credentials from "
+        "$NESYKG_NEO4J_USER/$NESYKG_NEO4J_PASSWORD or neo4j://USER:PASS@HOST:PORT) or a SPARQL "
+        "endpoint (http(s)://.../query; update URL from $NESYKG_SPARQL_UPDATE or .../update). "
+        "Default: $NESYKG_STORE or .nesykg/store.",
         envvar="NESYKG_STORE",
     ),
 ]
@@ -60,6 +63,13 @@ def open_cli_store(location: str, create: bool = False) -> Any:
         p = Path(location)
         if not create and not p.exists():
             raise InputError(f"no store at {location}; load data first: nesykg kg load FILE --store {location}")
+    from nesykg.kg.registry import backend_for
+
+    if backend_for(location) == "sparql":
+        update = os.environ.get("NESYKG_SPARQL_UPDATE")
+        query = os.environ.get("NESYKG_SPARQL_QUERY")
+        # the configured update URL goes with the configured query URL only
+        return open_store(location, update_url=update if update and query == location else None)
     return open_store(location)
 
 

@@ -206,3 +206,111 @@ def undo_cmd(
         print_json({"run_id": run_id, "removed": removed})
     else:
         console().print(f"undid run {run_id}: removed {removed} triple(s)")
+
+
+# ------------------------------------------------------------ copy and cypher (issue 3)
+def _copy_store(src: object, dst: object, graphs: list[str] | None) -> dict[str, int]:
+    """Copy user graphs and provenance from `src` to `dst` in one change set (all or nothing).
+
+    Returns triples written per graph (``inferred`` counts provenance records).
+    """
+    from nesykg.kg.store import Capability
+    from nesykg.kg.terms import INFERRED
+
+    names = graphs if graphs else src.graphs()  # type: ignore[attr-defined]
+    counts: dict[str, int] = {}
+    with dst.transaction():  # type: ignore[attr-defined]
+        for g in names:
+            if g == INFERRED:
+                if not src.supports(Capability.ANNOTATIONS):  # type: ignore[attr-defined]
+                    continue
+                records = src._provenance_records()  # type: ignore[attr-defined]
+                counts[g] = dst.add_inferred(records)  # type: ignore[attr-defined]
+            else:
+                counts[g] = dst.add_many(src.triples(graphs=g), graph=g)  # type: ignore[attr-defined]
+    return counts
+
+
+@app.command("copy")
+def copy_cmd(
+    src: Annotated[str, typer.Argument(help="Source store: a folder, neo4j://HOST:PORT, bolt://..., or http(s):// SPARQL query URL.")],
+    dst: Annotated[str, typer.Argument(help="Destination store (a folder is created if missing).")],
+    graph: GraphsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy graphs with their provenance from one store to another, all or nothing.
+
+    Every user graph by default; 'inferred' is copied with its provenance records, so
+    runs can still be listed and undone in the destination. Triples already in the
+    destination stay (set semantics, no duplicates).
+
+    Example: nesykg kg copy .nesykg/store neo4j://localhost:7687
+    """
+    import time
+
+    t0 = time.perf_counter()
+    with open_cli_store(src) as s, open_cli_store(dst, create=True) as d:
+        counts = _copy_store(s, d, list(graph) if graph else None)
+        location = d.location
+    info = {"source": src, "destination": location, "graphs": counts, "total": sum(counts.values()),
+            "seconds": round(time.perf_counter() - t0, 3)}
+    if json_out:
+        print_json(info)
+    else:
+        parts = ", ".join(f"{g}: {n:,}" for g, n in counts.items()) or "nothing to copy"
+        console().print(f"copied {info['total']:,} triples ({parts}) from {src} to {location} in {info['seconds']:.1f} s")
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    import json
+
+    from nesykg.errors import InputError
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise InputError(f"--param takes NAME=VALUE (VALUE as JSON, else a string), got {text!r}")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
+@app.command("cypher")
+def cypher_cmd(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query; '-' reads stdin.")],
+    store: StoreOpt = DEFAULT_STORE,
+    param: Annotated[
+        Optional[list[str]], typer.Option("--param", "-p", help="Query parameter NAME=VALUE (JSON or string); repeatable.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most rows returned.")] = 100,
+    timeout: Annotated[float, typer.Option(help="Server-side timeout, seconds.")] = 30.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a read-only Cypher query on a Neo4j store.
+
+    Writes, schema and admin commands and LOAD CSV are refused before anything runs
+    (EXPLAIN check), and the query runs in a read-only transaction with a timeout.
+
+    Example: nesykg kg cypher "MATCH (s:Resource)-[r:REL]->(o) RETURN s.iri, r.predicate LIMIT 5" --store neo4j://localhost:7687
+    """
+    from nesykg.kg.cypher import run_readonly_cypher
+
+    if query == "-":
+        query = sys.stdin.read()
+    params = dict(_parse_param(p) for p in param or [])
+    with open_cli_store(store) as st:
+        result = run_readonly_cypher(st, query, params, limit=limit, timeout_s=timeout)
+    if json_out:
+        print_json(result.as_dict())
+        return
+    import json
+
+    from rich.table import Table
+
+    table = Table()
+    for c in result.columns:
+        table.add_column(c)
+    for row in result.rows:
+        table.add_row(*(v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False) for v in (row.get(c) for c in result.columns)))
+    console().print(table)
+    console().print(f"{len(result.rows)} row(s)" + (f" (truncated at --limit {limit})" if result.truncated else ""))
