@@ -49,6 +49,7 @@ class DirectedGraph:
         self.triples = np.unique(t, axis=0) if len(t) else np.zeros((0, 3), dtype=np.int64)
         self._mats: dict[int, Any] = {}
         self._csc: dict[int, Any] = {}
+        self._ret_cache: dict[tuple[int, ...], Any] = {}
         order = np.argsort(self.triples[:, 1], kind="stable")
         self._by_rel = self.triples[order]
         self._ptr = np.searchsorted(self._by_rel[:, 1], np.arange(self.num_relations + 1))
@@ -119,17 +120,28 @@ class DirectedGraph:
         if len(chain) == 2:
             return _drop_start(sp.csr_array(m1 @ self.mat_oi(chain[1])), starts)
         q = prefix if prefix is not None else self.prefix_counts(chain[:2], rows)
-        m2, m3 = self.mat_oi(chain[1]), self.mat_oi(chain[2])
-        p = sp.csr_array(q @ m3)
-        # remove the paths that come back to v1 at the end (v1 == y): for the pair (x, y),
-        # m1[x, y] * (#b: m2[y, b] m3[b, y], b != x)
-        diag = np.asarray(m2.multiply(m3.T).sum(axis=1)).ravel()  # D[y] = sum_b m2[y,b] m3[b,y]
-        c = sp.csr_array(m1.multiply(diag[None, :]))
-        back = sp.csr_array(m2.T.multiply(m3))  # [x, y] = m2[y, x] m3[x, y]
+        p = sp.csr_array(q @ self.mat_oi(chain[2]))
+        c = self._returns(chain, cache=rows is not None)
         if rows is not None:
-            back = back[starts]
-        c = c - sp.csr_array(m1.multiply(back))
+            c = c[starts]
         return _drop_start(sp.csr_array(p - c), starts)
+
+    def _returns(self, chain: tuple[int, ...], cache: bool) -> Any:
+        """Counts of the length-3 paths (x, v1, v2, y) that object identity drops because they
+        come back to v1 at the end (v1 == y), all other variables distinct: for the pair
+        (x, y) that is ``m1[x, y] * #{b : m2[y, b] m3[b, y], b != x}``."""
+        c = self._ret_cache.get(chain)
+        if c is not None:
+            return c
+        m1, m2, m3 = (self.mat_oi(d) for d in chain)
+        diag = np.asarray(m2.multiply(m3.T).sum(axis=1)).ravel()  # D[y] = sum_b m2[y,b] m3[b,y]
+        back = sp.csr_array(m2.T.multiply(m3))  # [x, y] = m2[y, x] m3[x, y]
+        c = sp.csr_array(sp.csr_array(m1.multiply(diag[None, :])) - sp.csr_array(m1.multiply(back)))
+        if cache:
+            if len(self._ret_cache) >= 4096:
+                self._ret_cache.clear()
+            self._ret_cache[chain] = c
+        return c
 
     def prefix_counts(self, chain: tuple[int, int], rows: np.ndarray | None = None) -> Any:
         """Counts of the 2-step paths ``x, v1, v2`` with distinct entities (``v2 != x``)."""

@@ -262,8 +262,14 @@ class RuleLinkPredictor(LinkPredictor):
     def _score_relation(self, e: np.ndarray, q: int) -> np.ndarray:
         B, N = len(e), self.num_entities
         acc = _Agg((B, N), self.aggregation)
+        prefixes: dict[tuple[int, ...], Any] = {}  # rules of one head share body prefixes
         for cr in self._paths.get(q, ()):
-            m = self.graph.chain_counts(cr.chain, rows=e)
+            pre = None
+            if len(cr.chain) == 3:
+                pre = prefixes.get(cr.chain[:2])
+                if pre is None:
+                    pre = prefixes[cr.chain[:2]] = self.graph.prefix_counts(cr.chain[:2], rows=e)
+            m = self.graph.chain_counts(cr.chain, rows=e, prefix=pre)
             m.sum_duplicates()
             coo = m.tocoo()
             acc.add(coo.row, coo.col, cr.confidence, counts=coo.data.astype(float), unique=True)
