@@ -5,11 +5,13 @@ Two stages, in the spirit of AnyBURL (Meilicke et al. 2019) and AMIE (Galárraga
 
 1. **Proposal.** For every head relation ``h``, up to `MinerConfig.samples_per_relation`
    of its triples ``h(x, y)`` are drawn (all of them when there are fewer; seeded). Every
-   body path of length 1 to `max_length` from ``x`` to ``y`` is enumerated exactly,
-   meeting in the middle (out-edges of ``x`` against in-edges of ``y``; for length 3, at
-   most `MinerConfig.max_branch` neighbours per side are drawn). Each path proposes the
-   closed path rule ``h(X,Y) <= path``.
-2. **Counting.** Every proposal is scored exactly on the whole graph with sparse products
+   body path of length 1 and 2 from ``x`` to ``y`` is enumerated exactly, meeting in the
+   middle (out-edges of ``x`` against in-edges of ``y``); length-3 paths are enumerated
+   for `MinerConfig.samples3_per_relation` of those triples, with at most
+   `MinerConfig.max_branch` neighbours drawn per side. Each path proposes the closed path
+   rule ``h(X,Y) <= path``; per head and body length, the `MinerConfig.beam` most often
+   proposed go on to be counted (the beam is what keeps length 3 cheap on dense graphs).
+2. **Counting.** Every such proposal is scored exactly on the whole graph with sparse products
    of boolean adjacency matrices (`DirectedGraph`): with ``P`` the boolean matrix of the
    ``(X, Y)`` pairs the body grounds (``A_d1 @ A_d2 @ A_d3`` corrected for object
    identity) and ``A_h`` the head's adjacency,
@@ -20,8 +22,13 @@ Two stages, in the spirit of AnyBURL (Meilicke et al. 2019) and AMIE (Galárraga
    * head coverage ``= support / |h|``.
 
    Constant rules ``h(X,c) <= b(X,d)`` / ``h(X,c) <= b(X,A)`` (and the mirrored
-   ``h(c,X)`` heads) are counted for *all* constants at once: ``A_h^T @ A_b`` holds the
-   support of every ``(c, d)`` pair.
+   ``h(c,X)`` heads) are counted exhaustively, for *all* constants at once:
+   ``A_h^T @ A_b`` holds the support of every ``(c, d)`` pair; the
+   `MinerConfig.constant_rules_per_head` best are kept per head atom ``h(X,c)``.
+
+With the sampling caps above the graph's sizes (and ``beam=None``) mining is exhaustive:
+every path rule that meets the thresholds is found, with exact statistics (the tests
+check both against brute force). With sampling, a rule may be missed, never miscounted.
 
 Semantics. Path rules follow AnyBURL's *object identity*: the variables of one grounding
 bind pairwise distinct entities (``X``, ``A``, ``B``, ``Y`` of a length-3 path are four
