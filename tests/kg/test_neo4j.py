@@ -90,6 +90,9 @@ def test_documented_mapping(store):
     assert (inferred["run"], inferred["c"]) == (run, 0.8)
     lit = _cypher(store, "MATCH (l:Literal) RETURN l.value AS v, l.language AS lang, l.datatype AS dt")
     assert lit == [{"v": "Bart", "lang": "en", "dt": None}]
+    constraints = {r["name"] for r in _cypher(store, "SHOW CONSTRAINTS YIELD name RETURN name")}
+    assert {"nesykg_resource_iri", "nesykg_literal_key", "nesykg_rel_key"} <= constraints
+    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.key IS NULL RETURN count(r) AS n") == [{"n": 0}]
 
 
 def test_batches_are_idempotent_and_chunked(store, monkeypatch):

@@ -5,10 +5,12 @@ Mapping of RDF onto the property graph (one fixed schema, created on open)::
     (:Resource {iri})                                  every IRI subject / IRI object (unique iri)
     (:Literal {key, value, datatype?, language?})      every literal object (unique key = hash of
                                                        value, datatype and language)
-    (s:Resource)-[:REL {predicate, graph}]->(o)        one relationship per (triple, graph)
+    (s:Resource)-[:REL {predicate, graph, key}]->(o)   one relationship per (triple, graph)
     (s:Resource)-[:REL {predicate, graph: 'inferred',  one relationship per (triple, run) in the
-        run_id, confidence, method, evidence, time}]->(o)   ``inferred`` graph: provenance lives
-                                                       on the relationship itself
+        run_id, confidence, method, evidence, time,    ``inferred`` graph: provenance lives
+        key}]->(o)                                     on the relationship itself
+
+  ``key`` is a hash of (triple, graph, run) under a relationship uniqueness constraint.
 
 * Relationship types cannot be parameterised, so every triple uses the single type
   ``REL`` with the predicate IRI as a property; no user text is ever spliced into
@@ -17,9 +19,12 @@ Mapping of RDF onto the property graph (one fixed schema, created on open)::
 * A triple in several graphs has one relationship per graph. A triple several runs
   inferred has one ``inferred`` relationship per run, so ``undo(run)`` deletes exactly
   that run's relationships and the triple stays while another run still holds it.
-* Nodes are ``MERGE``d on their unique key and relationships ``MERGE``d on
-  ``(predicate, graph[, run_id])``: writing the same batch twice (for instance a driver
-  retry after a lost commit acknowledgement) never duplicates anything.
+* Nodes and relationships are ``MERGE``d on their unique keys: writing the same batch
+  twice (for instance a driver retry after a lost commit acknowledgement) never
+  duplicates anything, and the constraints make the database refuse duplicates anyway.
+* A change set is one transaction, so its size is bounded by the server's transaction
+  memory (``dbms.memory.transaction.total.max``; with the test server's 768 MB heap
+  about 150k triples): load larger graphs in several change sets.
 
 Writes: each `ChangeSet` is one managed write transaction (``session.execute_write``,
 retried by the driver on transient errors and lost connections), made of batched
@@ -59,12 +64,15 @@ BATCH = 50_000
 SCHEMA = (
     "CREATE CONSTRAINT nesykg_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE",
     "CREATE CONSTRAINT nesykg_literal_key IF NOT EXISTS FOR (n:Literal) REQUIRE n.key IS UNIQUE",
+    "CREATE CONSTRAINT nesykg_rel_key IF NOT EXISTS FOR ()-[r:REL]-() REQUIRE r.key IS UNIQUE",
 )
-# No relationship property indexes, on purpose: with one on ``REL(graph)`` (or
-# ``predicate`` / ``run_id``) the planner answers ``MERGE (s)-[:REL {predicate, graph}]->(o)``
-# with an index seek over *every* relationship of that graph and a filter on (s, o),
-# making a batch of N writes O(N * graph size). Without them, MERGE expands from the
-# two (uniquely indexed) nodes: O(degree) per row.
+# Relationships are MERGEd on ``key`` (a hash of triple, graph and run), backed by a
+# relationship uniqueness constraint: an O(log n) index seek per row, and the database
+# itself guarantees that no (triple, graph[, run]) is ever stored twice. No other
+# relationship property is indexed, on purpose: with an index on ``REL(graph)`` the
+# planner answered ``MERGE (s)-[:REL {predicate, graph}]->(o)`` by seeking *every*
+# relationship of that graph, making a batch of N writes O(N * graph size); and a plain
+# expand from the nodes is O(degree), slow on hubs since all triples share one type.
 
 # ---------------------------------------------------------------- Cypher (fixed text)
 # Additions are columnar: a batch sends its distinct IRIs (and literals) once, the nodes
@@ -81,12 +89,12 @@ _OBJECTS = {
     ),
 }
 _ROWS = "UNWIND range(0, size($si) - 1) AS i WITH i, nodes[$si[i]] AS s, objs[$oi[i]] AS o, $texts[$pi[i]] AS p "
-_ADD = _ROWS + "MERGE (s)-[:REL {predicate: p, graph: $g}]->(o)"
+_ADD = _ROWS + "MERGE (s)-[r:REL {key: $k[i]}]->(o) ON CREATE SET r.predicate = p, r.graph = $g"
 _ADD_PROV = (
     _ROWS
-    + "MERGE (s)-[r:REL {predicate: p, graph: 'inferred', run_id: $texts[$ri[i]]}]->(o) "
-    "ON CREATE SET r.confidence = $c[i], r.method = $texts[$mi[i]], r.evidence = $texts[$ei[i]], "
-    "r.time = $times[$ti[i]]"
+    + "MERGE (s)-[r:REL {key: $k[i]}]->(o) "
+    "ON CREATE SET r.predicate = p, r.graph = 'inferred', r.run_id = $texts[$ri[i]], r.confidence = $c[i], "
+    "r.method = $texts[$mi[i]], r.evidence = $texts[$ei[i]], r.time = $times[$ti[i]]"
 )
 _OBJ = {False: "(o:Resource {iri: row.o})", True: "(o:Literal {key: row.o})"}
 _REMOVE = (
@@ -148,6 +156,12 @@ def neo4j_errors(uri: str, user: str | None, action: str) -> Callable[[BaseExcep
                 f"Neo4j at {uri} refused user {user!r}: wrong user name or password"
                 " (set NESYKG_NEO4J_USER / NESYKG_NEO4J_PASSWORD or neo4j://USER:PASSWORD@HOST:PORT)"
             )
+        if "MemoryPoolOutOfMemoryError" in code:
+            return StoreError(
+                f"{action} on Neo4j at {uri} was rolled back: the transaction needs more memory than the"
+                " server allows (dbms.memory.transaction.total.max); write it in smaller change sets"
+                " or give the server more heap"
+            )
         if "TransactionTimedOut" in code:
             return QueryTimeoutError(f"{action} on Neo4j at {uri} timed out and was rolled back")
         if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, OSError)):
@@ -208,13 +222,27 @@ def _lit_row(o: Literal) -> dict[str, Any]:
     return {"key": literal_key(o), "value": o.value, "datatype": o.datatype, "language": o.language}
 
 
-def _columns(triples: list[Triple], is_lit: bool, provs: list[Provenance] | None = None) -> dict[str, Any]:
+def rel_key(triple: Triple, graph: str, run_id: str | None = None) -> str:
+    """The ``key`` of the relationship storing `triple` in `graph` (per run in ``inferred``)."""
+    s, p, o = triple
+    obj = "I" + o if type(o) is str else "L" + literal_key(o)  # type: ignore[operator,arg-type]
+    text = "\0".join((s, p, obj, graph, run_id or ""))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _columns(
+    triples: list[Triple], is_lit: bool, provs: list[Provenance] | None = None, graph: str = INFERRED
+) -> dict[str, Any]:
     """Parameters of one columnar batch (see `_ADD`): node and string tables, index rows."""
     iris: dict[str, int] = {}
     texts: dict[str, int] = {}
     si = [iris.setdefault(t[0], len(iris)) for t in triples]
     pi = [texts.setdefault(t[1], len(texts)) for t in triples]
     params: dict[str, Any] = {"si": si, "pi": pi}
+    if provs is None:
+        params["k"] = [rel_key(t, graph) for t in triples]
+    else:
+        params["k"] = [rel_key(t, INFERRED, p.run_id) for t, p in zip(triples, provs)]
     if is_lit:
         lits: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
@@ -372,7 +400,7 @@ class Neo4jStore(GraphStore):
                     by_graph.setdefault(g, []).append(t)
             for g, triples in sorted(by_graph.items()):
                 for chunk in _chunks(triples):
-                    params = _columns(chunk, is_lit)
+                    params = _columns(chunk, is_lit, graph=g)
                     params["g"] = g
                     steps.append((_NODES + _OBJECTS[is_lit] + _ADD, params))
             seen: set[tuple[str, Triple]] = set()

@@ -1,0 +1,221 @@
+#!/usr/bin/env python
+"""Load one graph into Neo4j, a SPARQL endpoint (Oxigraph server) and the embedded store;
+print load throughput and 1-hop / 2-hop latency for each.
+
+    python scripts/bench_backends.py --data bench-data/codex-m-synth
+
+`--data DIR` is a folder of TSV triple files (``head<TAB>relation<TAB>tail``; every
+``*.tsv``/``*.txt`` in it is loaded). When it has none, a CoDEx-M-sized graph (17,050
+entities, 51 relations, 185,584 triples, skewed degrees) is generated into
+``DIR/train.tsv`` with ``--seed``.
+
+Servers: the ones named by ``NESYKG_NEO4J_URI`` / ``NESYKG_SPARQL_QUERY`` (as ``make test``
+or ``servers/start.sh`` export them), else the script starts both with ``servers/start.sh``
+in a temporary folder and stops them at the end. nesykg's data on a server given in the
+environment is only cleared with ``--clear``; otherwise it must hold none.
+
+Each load is ``store.add_many`` over change sets of ``--batch`` triples (50,000), each one
+transaction (Neo4j: one managed write transaction of batched UNWIND/MERGE statements;
+SPARQL: one update request; embedded: one bulk ``extend``); a single 185k-triple
+transaction would exceed the test Neo4j server's transaction memory (768 MB heap). 1-hop: ``store.triples((e, None, None))``
+for sampled entities through the store API. 2-hop: each backend's native query for the
+distinct entities two hops out (Cypher on Neo4j, SPARQL elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CODEX_M = {"entities": 17_050, "relations": 51, "triples": 185_584}
+
+
+def generate(path: Path, seed: int) -> None:
+    """A CoDEx-M-sized random graph with a skewed (Zipf-like) degree distribution."""
+    rng = random.Random(seed)
+    n_e, n_r, n_t = CODEX_M["entities"], CODEX_M["relations"], CODEX_M["triples"]
+    ent_w = [1.0 / (i + 1) ** 0.8 for i in range(n_e)]
+    rel_w = [1.0 / (i + 1) for i in range(n_r)]
+    out: set[tuple[int, int, int]] = set()
+    while len(out) < n_t:
+        k = n_t - len(out)
+        hs = rng.choices(range(n_e), ent_w, k=k)
+        ts = rng.choices(range(n_e), ent_w, k=k)
+        rs = rng.choices(range(n_r), rel_w, k=k)
+        out.update((h, r, t) for h, r, t in zip(hs, rs, ts) if h != t)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = sorted(out)[:n_t]
+    path.write_text("".join(f"Q{h}\tP{r}\tQ{t}\n" for h, r, t in rows), encoding="utf-8")
+
+
+def read_triples(folder: Path, seed: int) -> tuple[list[tuple[str, str, str]], str]:
+    from nesykg.kg.terms import dataset_namespace, mint
+
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".tsv", ".txt") and p.is_file()) if folder.is_dir() else []
+    if not files:
+        print(f"[bench] no TSV files in {folder}: generating a CoDEx-M-sized graph (seed {seed})", file=sys.stderr)
+        generate(folder / "train.tsv", seed)
+        files = [folder / "train.tsv"]
+    ns = dataset_namespace(folder.name)
+    seen: dict[tuple[str, str, str], None] = {}
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3:
+                seen[(mint(ns, parts[0]), mint(ns, parts[1]), mint(ns, parts[2]))] = None
+    return list(seen), ", ".join(str(f) for f in files)
+
+
+def start_servers() -> tuple[dict[str, str], Path]:
+    state = Path(tempfile.mkdtemp(prefix="nesykg-bench-servers-"))
+    env = dict(os.environ)
+    env.setdefault("OXIGRAPH_BIN", str(ROOT / ".venv" / "bin" / "oxigraph"))
+    print(f"[bench] starting servers in {state}", file=sys.stderr)
+    subprocess.run(["bash", str(ROOT / "servers" / "start.sh"), str(state)], check=True, env=env)
+    values = {}
+    for line in (state / "env").read_text().splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            values[k] = v
+    os.environ.update(values)
+    return values, state
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def bench_one(name: str, store, triples, sample1, sample2, two_hop, batch: int) -> dict:
+    t0 = time.perf_counter()
+    for i in range(0, len(triples), batch):
+        store.add_many(triples[i : i + batch])
+    load_s = time.perf_counter() - t0
+    n = store.count(graphs="domain")
+    if n != len(triples):
+        raise SystemExit(f"{name}: {n} triples in the store after loading {len(triples)}")
+    one = []
+    for e in sample1:
+        t = time.perf_counter()
+        list(store.triples((e, None, None), graphs="domain"))
+        one.append((time.perf_counter() - t) * 1000)
+    two = []
+    sizes = []
+    for e in sample2:
+        t = time.perf_counter()
+        sizes.append(len(two_hop(e)))
+        two.append((time.perf_counter() - t) * 1000)
+    t = time.perf_counter()
+    scanned = sum(1 for _ in store.triples(graphs="domain"))
+    scan_s = time.perf_counter() - t
+    assert scanned == n
+    return {
+        "backend": name,
+        "triples": n,
+        "load_s": load_s,
+        "triples_per_s": n / load_s,
+        "hop1_p50_ms": statistics.median(one),
+        "hop1_p95_ms": pct(one, 0.95),
+        "hop2_p50_ms": statistics.median(two),
+        "hop2_p95_ms": pct(two, 0.95),
+        "hop2_mean_results": statistics.mean(sizes),
+        "scan_s": scan_s,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True, help="folder of TSV triples (generated when empty/missing)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--samples", type=int, default=200, help="entities sampled for 1-hop latency (2-hop: a quarter)")
+    ap.add_argument("--backends", default="neo4j,sparql,embedded", help="comma-separated subset")
+    ap.add_argument("--batch", type=int, default=50_000, help="triples per change set (= per transaction)")
+    ap.add_argument("--clear", action="store_true", help="clear nesykg data on servers given in the environment")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench-results" / "backends.json")
+    args = ap.parse_args()
+
+    from nesykg.kg import open_store
+
+    triples, source = read_triples(args.data, args.seed)
+    entities = sorted({t[0] for t in triples})
+    rng = random.Random(args.seed)
+    sample1 = rng.sample(entities, min(args.samples, len(entities)))
+    sample2 = sample1[: max(1, len(sample1) // 4)]
+    wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
+    print(f"[bench] {len(triples):,} triples, {len(entities):,} subjects from {source}", file=sys.stderr)
+
+    started = None
+    if ("neo4j" in wanted and not os.environ.get("NESYKG_NEO4J_URI")) or (
+        "sparql" in wanted and not os.environ.get("NESYKG_SPARQL_QUERY")
+    ):
+        _, started = start_servers()
+    results = []
+    try:
+        for name in wanted:
+            if name == "neo4j":
+                store = open_store(os.environ["NESYKG_NEO4J_URI"])
+                driver = store.driver
+                query = (
+                    "MATCH (:Resource {iri: $e})-[r1:REL]->(y)-[r2:REL]->(x:Resource) "
+                    "WHERE r1.graph = 'domain' AND r2.graph = 'domain' RETURN DISTINCT x.iri AS x"
+                )
+
+                def two_hop(e, driver=driver, query=query):
+                    with driver.session() as s:
+                        return s.execute_read(lambda tx: [r["x"] for r in tx.run(query, e=e)])
+
+            elif name == "sparql":
+                store = open_store(os.environ["NESYKG_SPARQL_QUERY"], update_url=os.environ.get("NESYKG_SPARQL_UPDATE"))
+            elif name == "embedded":
+                tmp = tempfile.mkdtemp(prefix="nesykg-bench-store-")
+                store = open_store(Path(tmp) / "store")
+            else:
+                raise SystemExit(f"unknown backend {name!r}: use neo4j, sparql, embedded")
+            if name in ("sparql", "embedded"):
+
+                def two_hop(e, store=store):
+                    rows = store.sparql(f"SELECT DISTINCT ?x WHERE {{ <{e}> ?p ?y . ?y ?q ?x FILTER(isIRI(?x)) }}", graphs="domain")
+                    return [r["x"] for r in rows]
+
+            if name != "embedded" and len(store):
+                if not (args.clear or started):
+                    raise SystemExit(f"the {name} store at {store.location} holds nesykg data; pass --clear to wipe it")
+            if name != "embedded" and (args.clear or started):
+                store.clear()
+            print(f"[bench] {name}: loading ...", file=sys.stderr)
+            results.append(bench_one(name, store, triples, sample1, sample2, two_hop, args.batch))
+            if name != "embedded" and (args.clear or started):
+                store.clear()
+            store.close()
+    finally:
+        if started is not None:
+            subprocess.run(["bash", str(ROOT / "servers" / "stop.sh"), str(started)], check=False)
+
+    header = f"{'backend':<10} {'triples':>8} {'load s':>7} {'triples/s':>10} {'1-hop p50':>10} {'1-hop p95':>10} {'2-hop p50':>10} {'2-hop p95':>10} {'scan s':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r['backend']:<10} {r['triples']:>8,} {r['load_s']:>7.1f} {r['triples_per_s']:>10,.0f} "
+            f"{r['hop1_p50_ms']:>8.2f}ms {r['hop1_p95_ms']:>8.2f}ms {r['hop2_p50_ms']:>8.2f}ms {r['hop2_p95_ms']:>8.2f}ms {r['scan_s']:>7.1f}"
+        )
+    print(f"(change sets of {args.batch:,} triples; 1-hop: store.triples((e, None, None)) over {len(sample1)} entities; 2-hop: native query over {len(sample2)}; "
+          "scan: reading every triple back through the store API)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"source": source, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
