@@ -184,8 +184,9 @@ def test_kill_during_write_back_all_or_nothing():
             pytest.fail("NESYKG_NEO4J_PIDFILE / NESYKG_NEO4J_RESTART not set", pytrace=False)
         pytest.skip("set NESYKG_NEO4J_PIDFILE and NESYKG_NEO4J_RESTART (make test does)")
     # the driver retries the managed transaction for up to max_retry_time: long enough to
-    # outlast a restart on a busy machine, so the usual outcome is "all written once"
-    store = open_store(require_server("neo4j"), max_retry_time=120)
+    # outlast a restart on a busy machine (retrying every 0.5 s), so the usual outcome is
+    # "all written once"
+    store = open_store(require_server("neo4j"), max_retry_time=120, initial_retry_delay=0.5, retry_delay_multiplier=1.0)
     store.clear()
     store.add_many(family_triples())
     run = new_run_id("fault")
