@@ -65,7 +65,7 @@ class PykeenPredictor(LinkPredictor):
         return out
 
 
-def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
+def run_pykeen(kg: TensorKG, args: argparse.Namespace, seed: int) -> dict[str, Any]:
     from pykeen.models import ComplEx
     from pykeen.training import LCWATrainingLoop
     from pykeen.triples import TriplesFactory
@@ -74,7 +74,7 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
     e2i = {e: i for i, e in enumerate(kg.vocab.entities)}
     r2i = {r: i for i, r in enumerate(kg.vocab.relations)}
     tf = TriplesFactory(kg.triples("train"), entity_to_id=e2i, relation_to_id=r2i, create_inverse_triples=True)
-    set_random_seed(args.seed)
+    set_random_seed(seed)
     init = functools.partial(torch.nn.init.normal_, std=args.init_std)
     model = ComplEx(
         triples_factory=tf,
@@ -84,7 +84,7 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
         relation_initializer=init,
         regularizer="powersum",
         regularizer_kwargs=dict(weight=args.n3, p=3.0, normalize=False),
-        random_seed=args.seed,
+        random_seed=seed,
     )
     optimizer = torch.optim.Adagrad(model.parameters(), lr=args.lr)
     loop = LCWATrainingLoop(model=model, triples_factory=tf, optimizer=optimizer)
@@ -106,10 +106,10 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
-def run_nesykg(kg: TensorKG, args: argparse.Namespace, mode: str, epochs: int) -> dict[str, Any]:
+def run_nesykg(kg: TensorKG, args: argparse.Namespace, mode: str, epochs: int, seed: int) -> dict[str, Any]:
     config = TrainingConfig(
         model="complex", dim=args.dim, epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr,
-        optimizer="adagrad", n3_weight=args.n3, init_std=args.init_std, mode=mode, seed=args.seed, eval_every=0,
+        optimizer="adagrad", n3_weight=args.n3, init_std=args.init_std, mode=mode, seed=seed, eval_every=0,
     )
     model, result = train(kg, config)
     metrics = evaluate(model, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
@@ -128,8 +128,21 @@ def _warm_up() -> None:
     opt.step()
 
 
+def _mean_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean over seeds of one (dataset, run); ``mrr_std`` is the spread over seeds."""
+    out = dict(rows[0])
+    for key in ("s_per_epoch", "mrr", "hits@1", "hits@10", "final_loss"):
+        out[key] = sum(r[key] for r in rows) / len(rows)
+    mrrs = torch.tensor([r["mrr"] for r in rows], dtype=torch.double)
+    out["mrr_std"] = float(mrrs.std()) if len(rows) > 1 else 0.0
+    out["seeds"] = [r["seed"] for r in rows]
+    out["per_seed"] = [{k: r[k] for k in ("seed", "s_per_epoch", "mrr", "hits@1", "hits@10")} for r in rows]
+    return out
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    head = f"| {'dataset':<8} | {'run':<24} | {'ep':>3} | {'s/epoch':>8} | {'MRR':>6} | {'H@1':>6} | {'H@10':>6} | {'time/PyKEEN':>11} | {'MRR-PyKEEN':>10} |"
+    head = (f"| {'dataset':<8} | {'run':<24} | {'ep':>3} | {'seeds':>5} | {'s/epoch':>8} | {'MRR (std)':>15} | {'H@1':>6} | "
+            f"{'H@10':>6} | {'time/PyKEEN':>11} | {'MRR-PyKEEN':>10} |")
     lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
     by_ds: dict[str, dict[str, Any]] = {r["dataset"]: r for r in rows if r["run"] == "PyKEEN LCWA"}
     for r in rows:
@@ -137,7 +150,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         ratio = f"{r['s_per_epoch'] / ref['s_per_epoch']:.3f}x" if ref and r is not ref else "1"
         dmrr = f"{r['mrr'] - ref['mrr']:+.4f}" if ref and r is not ref else "0"
         lines.append(
-            f"| {r['dataset']:<8} | {r['run']:<24} | {r['epochs']:>3} | {r['s_per_epoch']:>8.4f} | {r['mrr']:>6.4f} | "
+            f"| {r['dataset']:<8} | {r['run']:<24} | {r['epochs']:>3} | {len(r['seeds']):>5} | {r['s_per_epoch']:>8.4f} | "
+            f"{r['mrr']:>6.4f} ({r['mrr_std']:.4f}) | "
             f"{r['hits@1']:>6.4f} | {r['hits@10']:>6.4f} | {ratio:>11} | {dmrr:>10} |"
         )
     return "\n".join(lines)
@@ -156,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--n3", type=float, default=0.01)
     ap.add_argument("--init-std", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds; the table shows means (and MRR std)")
+    ap.add_argument("--triple-seeds", type=int, default=None,
+                    help="run the (slow) per-triple mode only with the first N seeds")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for both systems (a shared machine is faster with 1)")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     ap.add_argument("--check-evaluator", action="store_true", help="also evaluate PyKEEN's model with PyKEEN's evaluator")
@@ -171,25 +187,30 @@ def main(argv: list[str] | None = None) -> int:
         kg = TensorKG.from_dataset(ds)
         print(f"# {name}: {kg}", file=sys.stderr, flush=True)
         for run in args.runs:
-            gc.collect()
-            if run == "pykeen":
-                row = run_pykeen(kg, args)
-            elif run == "grouped":
-                row = run_nesykg(kg, args, "kvsall", args.epochs)
-            else:
-                row = run_nesykg(kg, args, "1vsall", triple_epochs.get(name, args.epochs))
-            row["dataset"] = name
-            rows.append(row)
-            extra = f" (PyKEEN's evaluator: {row['pykeen_evaluator_mrr']:.6f})" if "pykeen_evaluator_mrr" in row else ""
-            print(f"#   {row['run']}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.6f}{extra}", file=sys.stderr, flush=True)
+            seeds = args.seeds[: args.triple_seeds] if run == "triple" and args.triple_seeds else args.seeds
+            per_seed = []
+            for seed in seeds:
+                gc.collect()
+                if run == "pykeen":
+                    row = run_pykeen(kg, args, seed)
+                elif run == "grouped":
+                    row = run_nesykg(kg, args, "kvsall", args.epochs, seed)
+                else:
+                    row = run_nesykg(kg, args, "1vsall", triple_epochs.get(name, args.epochs), seed)
+                row.update(dataset=name, seed=seed)
+                per_seed.append(row)
+                extra = f" (PyKEEN's evaluator: {row['pykeen_evaluator_mrr']:.6f})" if "pykeen_evaluator_mrr" in row else ""
+                print(f"#   {row['run']} seed {seed}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.6f}{extra}",
+                      file=sys.stderr, flush=True)
+            rows.append(_mean_row(per_seed))
     import pykeen
 
     import nesykg
 
     print(
         f"ComplEx rank {args.dim}, batch {args.batch_size}, Adagrad lr {args.lr}, N3 {args.n3}, init N(0,{args.init_std}), "
-        f"seed {args.seed}, torch {torch.__version__} x{args.threads} threads, PyKEEN {pykeen.get_version()}, "
-        f"nesykg {nesykg.__version__}; filtered test metrics, both directions, last epoch"
+        f"seeds {args.seeds}, torch {torch.__version__} x{args.threads} threads, PyKEEN {pykeen.get_version()}, "
+        f"nesykg {nesykg.__version__}; filtered test metrics (both directions, last epoch), means over seeds"
     )
     print(format_table(rows))
     if args.json:
