@@ -116,6 +116,10 @@ _DROP_ORPHAN_LITS = (
     "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
     "DELETE n"
 )
+_RETURN_GROUPED = (
+    "s.iri AS s, collect(DISTINCT CASE WHEN o.iri IS NULL THEN [r.predicate, null, o.value, o.datatype, "
+    "o.language] ELSE [r.predicate, o.iri] END) AS po"
+)
 _RETURN_TRIPLE = (
     "s.iri AS s, r.predicate AS p, o.iri AS o, o.value AS v, o.datatype AS dt, o.language AS lang"
 )
@@ -482,9 +486,15 @@ class Neo4jStore(GraphStore):
         for t in pattern:
             if t is not None and not isinstance(t, (str, Literal)):
                 raise InputError(f"invalid term in pattern {pattern!r}")
-        query, params = self._pattern_query(pattern, _RETURN_TRIPLE)
+        # one record per subject: the driver spends most of a large read creating records
+        query, params = self._pattern_query(pattern, _RETURN_GROUPED, distinct=False)
         for rec in self._read(query, graphs=list(graphs), **params):
-            yield _triple_from(rec)
+            subj = rec["s"]
+            for row in rec["po"]:
+                if len(row) == 2:
+                    yield Triple(subj, row[0], row[1])
+                else:
+                    yield Triple(subj, row[0], Literal(row[2], row[3], row[4]))
 
     def _count(self, pattern: Pattern, graph: str) -> int:
         if graph == INFERRED:
