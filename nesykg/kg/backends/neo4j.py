@@ -194,7 +194,10 @@ def make_driver(uri: str, user: str | None = None, password: str | None = None, 
     """
     import neo4j
 
-    clean, u, p = split_credentials(uri)
+    try:
+        clean, u, p = split_credentials(uri)
+    except ValueError as e:
+        raise InputError(f"invalid Neo4j URI {uri!r}: {e}") from None
     user = user or u or os.environ.get("NESYKG_NEO4J_USER") or "neo4j"
     password = password if password is not None else (p if p is not None else os.environ.get("NESYKG_NEO4J_PASSWORD", ""))
     config.setdefault("notifications_min_severity", "OFF")
@@ -202,8 +205,8 @@ def make_driver(uri: str, user: str | None = None, password: str | None = None, 
     translate = neo4j_errors(clean, user, "connect")
     try:
         driver = neo4j.GraphDatabase.driver(clean, auth=(user, password), **config)
-    except (ValueError, neo4j.exceptions.ConfigurationError) as e:
-        raise InputError(f"invalid Neo4j URI {clean!r}: {_first_line(e)}") from None
+    except (ValueError, TypeError, neo4j.exceptions.ConfigurationError) as e:
+        raise InputError(f"cannot open a Neo4j driver for {clean!r}: {_first_line(e)}") from None
     try:
         driver.verify_connectivity()
     except Exception as e:  # noqa: BLE001 - translated below
@@ -334,12 +337,31 @@ class Neo4jStore(GraphStore):
         self._database = database
         self._translate = neo4j_errors(self._uri, self._user, "a query")
         try:
-            with self._driver.session(database=database) as session:
-                for stmt in SCHEMA:
-                    session.run(stmt).consume()
+            self._ensure_schema()
         except Exception as e:  # noqa: BLE001
             self._driver.close()
             self._raise(e, "schema setup")
+
+    def _ensure_schema(self) -> None:
+        """Create the constraints if missing; a user without schema rights may still
+        open a database where they exist."""
+        import neo4j.exceptions as nx
+
+        with self._driver.session(database=self._database) as session:
+            names = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
+            for stmt in SCHEMA:
+                name = stmt.split()[2]
+                if name in names:
+                    continue
+                try:
+                    session.run(stmt).consume()
+                except nx.ClientError as e:
+                    if "Security" in (e.code or ""):
+                        raise StoreError(
+                            f"Neo4j at {self._uri}: user {self._user!r} may not create the constraint {name}"
+                            " that nesykg needs; create it once as an admin or use an admin user"
+                        ) from None
+                    raise
 
     # ------------------------------------------------------------- plumbing
     @property
