@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,10 +31,11 @@ from typing import IO, Any
 
 from nesykg.errors import InputError, ParseError
 from nesykg.kg.provenance import Provenance, new_run_id
-from nesykg.kg.store import ChangeSet, GraphSelection, GraphStore, NQuadsBlock
+from nesykg.kg.store import ChangeSet, GraphSelection, GraphStore, NQuadsBlock, RdfFileBlock
 from nesykg.kg.terms import (
     GENID,
     INFERRED,
+    LOCAL_SAFE,
     Literal,
     Triple,
     check_graph_name,
@@ -50,6 +52,8 @@ __all__ = [
     "detect_format",
     "read_triples",
     "read_block",
+    "parse_rdf",
+    "rdf_file_block",
     "import_files",
     "import_file",
     "export",
@@ -214,6 +218,32 @@ def _delimited(
         progress(len(data) - reported)
 
 
+def parse_rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = None) -> list[Triple]:
+    """All triples of an RDF file's bytes (blank nodes skolemised); `ParseError` on bad input."""
+    return list(_rdf(path, data, fmt, progress))
+
+
+# Formats loaded natively when a file provably has no blank nodes: a blank node in
+# N-Triples needs "_:", in Turtle "_:", "[" or "(" (checked conservatively: those
+# characters inside literals or IRIs send the file down the Python path).
+_NATIVE_FORMATS = {"ntriples": (b"_:",), "turtle": (b"_:", b"[", b"(")}
+
+
+def rdf_file_block(path: str | Path, graph: str, format: str | None = None) -> RdfFileBlock | None:
+    """An `RdfFileBlock` for a file a backend may load natively, or ``None`` when the
+    file's format or content (possible blank nodes) needs the Python parser."""
+    p = Path(path)
+    fmt = detect_format(p, format)
+    markers = _NATIVE_FORMATS.get(fmt)
+    if markers is None:
+        return None
+    data = _read_bytes(p)
+    if any(m in data for m in markers):
+        return None
+    count = len(re.findall(rb"^[ \t]*<", data, re.M)) if fmt == "ntriples" else None
+    return RdfFileBlock(data, fmt, check_graph_name(graph), str(p), count)
+
+
 def _rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = None) -> Iterator[Triple]:
     import pyoxigraph as ox
 
@@ -258,7 +288,7 @@ def read_triples(
         ns = namespace or default_namespace(p)
         triples = [t for _, t in _delimited(p, data, ns, "\t" if fmt == "tsv" else ",", progress)]
     else:
-        triples = list(_rdf(p, data, fmt, progress))
+        triples = parse_rdf(p, data, fmt, progress)
     if not triples:
         raise InputError(f"{p}: the file holds no triples")
     return triples
@@ -298,6 +328,38 @@ def read_block(
     return NQuadsBlock("\n".join(lines) + "\n", count, str(p))
 
 
+# ASCII characters that `mint` (urllib's quote) percent-encodes; "%" comes first so
+# that the escapes written for the others are not encoded again.
+_ASCII_UNSAFE = "%" + "".join(
+    chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in "_.-~%" + LOCAL_SAFE or c in (9, 10))
+)
+
+
+def _tsv_text_fast(text: str, ns: str, tail: str) -> tuple[str, int] | None:
+    """The whole file as N-Quads with string operations done in C, or ``None`` when
+    the file is not plain (non-ASCII, comments, blank lines, brackets, stray spaces, a
+    line without exactly three fields): then the line-by-line path takes it."""
+    if not text.isascii():
+        return None
+    body = text[:-1] if text.endswith("\n") else text
+    if (
+        not body
+        or any(ch in body for ch in "<>\r\x0b\x0c")
+        or body[0] in " #"
+        or body[-1] == " "
+        or any(x in body for x in ("\n\n", "\n#", "\t\t", "\t ", " \t", "\n ", " \n"))
+        or any(line.count("\t") != 2 for line in body.split("\n"))
+    ):
+        return None
+    enc = body
+    for ch in _ASCII_UNSAFE:
+        if ch in enc:
+            enc = enc.replace(ch, f"%{ord(ch):02X}")
+    sep = "> <" + ns
+    nquads = "<" + ns + enc.replace("\t", sep).replace("\n", "> " + tail + "\n<" + ns) + "> " + tail + "\n"
+    return nquads, body.count("\n") + 1
+
+
 def _tsv_block_lines(
     p: Path, data: bytes, ns: str, tail: str, progress: ProgressFn | None
 ) -> tuple[list[str], int]:
@@ -306,6 +368,11 @@ def _tsv_block_lines(
     except UnicodeDecodeError:
         list(_delimited(p, data, ns, "\t"))  # raises the located error
         raise
+    fast = _tsv_text_fast(text, ns, tail)
+    if fast is not None:
+        if progress is not None:
+            progress(len(data))
+        return [fast[0].rstrip("\n")], fast[1]
     raw_lines = text.split("\n")
     iri: dict[str, str] = {}  # raw field -> minted IRI; only plain local names
     out: list[str] = []
@@ -365,6 +432,15 @@ def import_files(
         blocks = [read_block(p, graph, format, namespace, progress) for p in paths]
         store.apply_changes(ChangeSet(bulk=blocks), validate=False)
         return ImportResult(tuple(str(p) for p in paths), graph, sum(b.count for b in blocks), None)
+    if graph != INFERRED and len(paths) == 1 and store.native_bulk:
+        block = rdf_file_block(paths[0], graph, format)
+        if block is not None:
+            before = store.count(graphs=graph) if block.count is None else 0
+            if progress:
+                progress(len(block.data))
+            store.apply_changes(ChangeSet(bulk=[block]), validate=False)
+            count = block.count if block.count is not None else store.count(graphs=graph) - before
+            return ImportResult((str(paths[0]),), graph, count, None)
     parsed = [(Path(p), read_triples(p, format, namespace, progress)) for p in paths]
     total = sum(len(ts) for _, ts in parsed)
     if graph == INFERRED:

@@ -37,7 +37,7 @@ from nesykg.kg.terms import (
     check_iri,
 )
 
-__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "StoreStats"]
+__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "RdfFileBlock", "StoreStats"]
 
 GraphSelection = str | Sequence[str] | None
 """Graphs to read: one name, several (their union), or ``None`` for every user graph."""
@@ -85,6 +85,33 @@ class NQuadsBlock:
         return out
 
 
+@dataclass(frozen=True)
+class RdfFileBlock:
+    """A whole RDF file without blank nodes, for backends that load files natively.
+
+    Attributes:
+        data: the file's bytes.
+        format: a `nesykg.kg.io.FORMATS` name of a triples format.
+        graph: target graph name.
+        source: the file (for error messages).
+        count: triples in the file when known without parsing, else ``None``.
+    """
+
+    data: bytes
+    format: str
+    graph: str
+    source: str
+    count: int | None = None
+
+    def quads(self) -> list[tuple[Triple, str]]:
+        """The ``(triple, graph name)`` pairs, parsed in Python (skolemising blank nodes)."""
+        from pathlib import Path
+
+        from nesykg.kg.io import parse_rdf
+
+        return [(t, self.graph) for t in parse_rdf(Path(self.source), self.data, self.format)]
+
+
 @dataclass
 class ChangeSet:
     """One atomic batch of writes.
@@ -103,7 +130,7 @@ class ChangeSet:
     remove: list[tuple[Triple, str]] = field(default_factory=list)
     provenance: list[tuple[Triple, Provenance]] = field(default_factory=list)
     undo_runs: list[str] = field(default_factory=list)
-    bulk: list[NQuadsBlock] = field(default_factory=list)
+    bulk: list[NQuadsBlock | RdfFileBlock] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.add or self.remove or self.provenance or self.undo_runs or self.bulk)

@@ -65,7 +65,7 @@ _GRAPH_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Characters kept verbatim in minted local names; everything else is percent-encoded.
-_LOCAL_SAFE = "-._~!$&'()*+,;=@"
+LOCAL_SAFE = "-._~!$&'()*+,;=@"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,7 @@ def dataset_namespace(dataset: str) -> str:
 
 def mint(namespace: str, name: str) -> str:
     """Mint the IRI of local name `name` in `namespace` (percent-encoding as needed)."""
-    return namespace + quote(name, safe=_LOCAL_SAFE)
+    return namespace + quote(name, safe=LOCAL_SAFE)
 
 
 def local_name(iri: str, namespace: str | None = None) -> str:

@@ -128,3 +128,55 @@ def test_bulk_tsv_path_equals_validating_parser(tmp_path, store):
     assert {t for t, g in block.quads()} == set(read_triples(path))
     import_file(store, path, graph="expert")
     assert set(store.triples(graphs="expert")) == set(read_triples(path))
+
+
+def test_plain_tsv_fast_path_mints_like_the_line_parser():
+    """Whole-text conversion of plain ASCII TSV equals minting field by field."""
+    import random
+    import string
+
+    from nesykg.kg.io import _tsv_text_fast
+
+    ns = dataset_namespace("prop")
+    rng = random.Random(0)
+    alphabet = string.ascii_letters + string.digits + "_-.~!$&'()*+,;=@/:%?[]\"{}|^`\\"
+    taken = 0
+    for _ in range(200):
+        rows = [["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(3)] for _ in range(4)]
+        text = "\n".join("\t".join(r) for r in rows) + "\n"
+        fast = _tsv_text_fast(text, ns, "<urn:g> .")
+        assert fast is not None
+        expected = "".join(f"<{mint(ns, h)}> <{mint(ns, r)}> <{mint(ns, t)}> <urn:g> .\n" for h, r, t in rows)
+        assert fast == (expected, 4)
+        taken += 1
+    assert taken == 200
+    # anything unusual goes line by line
+    for odd in ("a\tb\n#c\td\te\n", "a\tb\tc\n\nd\te\tf\n", "a\tb\tc\td\n", "a\tb\n", "é\tr\tb\n", "a \tr\tb\n", "<a>\tr\tb\n"):
+        assert _tsv_text_fast(odd, ns, "<urn:g> .") is None
+
+
+def test_rdf_files_without_blank_nodes_load_natively_and_equal_the_parser(tmp_path, store):
+    from nesykg.kg.io import rdf_file_block
+
+    nt = tmp_path / "g.nt"
+    nt.write_text(
+        "# comment\n"
+        "<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n"
+        '<http://example.org/a> <http://example.org/name> "A \\"quoted\\""@en .\n'
+    )
+    block = rdf_file_block(nt, "domain")
+    assert block is not None and block.count == 2
+    res = import_file(store, nt)
+    assert res.triples == 2
+    assert set(store.triples(graphs="domain")) == set(read_triples(nt))
+    ttl = tmp_path / "g.ttl"
+    ttl.write_text("@prefix ex: <http://example.org/> .\nex:a ex:p ex:c ; ex:q [ ex:r ex:d ] .\n")
+    assert rdf_file_block(ttl, "expert") is None  # may hold blank nodes: parsed in Python
+    res = import_file(store, ttl, graph="expert")
+    assert res.triples == 3
+    [bnode] = {t.object for t in store.triples((ex("a"), ex("q"), None), graphs="expert")}
+    assert bnode.startswith("urn:nesykg:genid:")
+    plain = tmp_path / "plain.ttl"
+    plain.write_text("@prefix ex: <http://example.org/> .\nex:a ex:p ex:c , ex:d .\n")
+    res = import_file(store, plain, graph="other")
+    assert res.triples == 2 and store.count(graphs="other") == 2

@@ -27,7 +27,15 @@ import pyoxigraph as ox
 
 from nesykg.errors import InputError, ParseError, StoreError, StoreLockedError
 from nesykg.kg.provenance import Provenance, record_key
-from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, NQuadsBlock, StoreStats
+from nesykg.kg.store import (
+    Capability,
+    ChangeSet,
+    GraphSelection,
+    GraphStore,
+    NQuadsBlock,
+    RdfFileBlock,
+    StoreStats,
+)
 from nesykg.kg.terms import (
     GENID,
     GRAPH_NS,
@@ -163,7 +171,11 @@ class OxigraphStore(GraphStore):
     def _apply(self, changes: ChangeSet) -> None:
         self._names_cache = None
         if changes.bulk:
-            if changes.remove or changes.undo_runs or changes.provenance:
+            files = [b for b in changes.bulk if isinstance(b, RdfFileBlock)]
+            if len(changes.bulk) == 1 and files and not (changes.add or changes.remove or changes.undo_runs or changes.provenance):
+                self._load_file(files[0])
+                return
+            if files or changes.remove or changes.undo_runs or changes.provenance:
                 # not produced by nesykg itself; keep atomicity by expanding the text
                 expanded = [pair for block in changes.bulk for pair in block.quads()]
                 changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)
@@ -185,6 +197,22 @@ class OxigraphStore(GraphStore):
                     self._store.extend(adds)
                 return
             self._store.update(self._update_text(changes, adds))
+        except OSError as e:
+            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+
+    def _load_file(self, block: RdfFileBlock) -> None:
+        """One RDF file without blank nodes: Oxigraph's parser, one transaction."""
+        from nesykg.kg.io import FORMATS
+
+        fmt = getattr(ox.RdfFormat, FORMATS[block.format][1])  # type: ignore[arg-type]
+        try:
+            self._store.load(
+                block.data, format=fmt, to_graph=self._g(block.graph), base_iri=Path(block.source).resolve().as_uri()
+            )
+        except SyntaxError as e:
+            msg = str(getattr(e, "msg", e))
+            reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+            raise ParseError(block.source, e.lineno, reason, e.offset) from None
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
