@@ -16,7 +16,12 @@ see /work/shared/BENCHMARKS.md), with the weights of the last epoch (no model se
 Times are training only, per epoch, measured in this process with the same torch threads.
 
     .venv/bin/python scripts/bench_linkpred.py --data /work/shared/datasets \
-        --datasets umls kinship nations codex-s
+        --datasets umls kinship nations codex-s --seeds 0 1 2 --triple-seeds 1 --check-evaluator
+
+Measured so (2 shared cores, 1 torch thread, 3 seeds): at equal work (grouped) nesykg's MRR
+is within 0.003 of PyKEEN's on all four datasets (UMLS -.0003, Kinship +.0015, Nations
++.0015, CoDEx-S -.0027) at 0.03-0.43x its time per epoch (CoDEx-S 1.11 vs 2.56 s); per-triple
+1-vs-all reaches CoDEx-S MRR .4653. PyKEEN's evaluator agreed to 6 decimals on every model.
 """
 
 from __future__ import annotations
