@@ -322,10 +322,23 @@ def read_block(
             lines.append(f"<{h}> <{r}> <{t}> {tail}")
         count = sum(1 for ln in lines if ln)
     else:
+        fast = _tsv_text_fast(_decode(p, data, ns), ns, tail)
+        if fast is not None:
+            if progress is not None:
+                progress(len(data))
+            return NQuadsBlock(fast[0], fast[1], str(p), minted=True)
         lines, count = _tsv_block_lines(p, data, ns, tail, progress)
     if not count:
         raise InputError(f"{p}: the file holds no triples")
     return NQuadsBlock("\n".join(lines) + "\n", count, str(p))
+
+
+def _decode(p: Path, data: bytes, ns: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        list(_delimited(p, data, ns, "\t"))  # raises the located error
+        raise
 
 
 # ASCII characters that `mint` (urllib's quote) percent-encodes; "%" comes first so
@@ -363,16 +376,7 @@ def _tsv_text_fast(text: str, ns: str, tail: str) -> tuple[str, int] | None:
 def _tsv_block_lines(
     p: Path, data: bytes, ns: str, tail: str, progress: ProgressFn | None
 ) -> tuple[list[str], int]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        list(_delimited(p, data, ns, "\t"))  # raises the located error
-        raise
-    fast = _tsv_text_fast(text, ns, tail)
-    if fast is not None:
-        if progress is not None:
-            progress(len(data))
-        return [fast[0].rstrip("\n")], fast[1]
+    text = _decode(p, data, ns)
     raw_lines = text.split("\n")
     iri: dict[str, str] = {}  # raw field -> minted IRI; only plain local names
     out: list[str] = []

@@ -65,11 +65,14 @@ class NQuadsBlock:
         text: N-Quads; every quad names its graph (``urn:nesykg:graph:NAME``).
         count: number of quads in `text`.
         source: file the lines came from (for error messages).
+        minted: every IRI was minted by nesykg (valid by construction), so a backend
+            may skip re-validating them.
     """
 
     text: str
     count: int
     source: str = "<data>"
+    minted: bool = False
 
     def quads(self) -> list[tuple[Triple, str]]:
         """The ``(triple, graph name)`` pairs of the block, parsed by pyoxigraph."""

@@ -228,7 +228,8 @@ class OxigraphStore(GraphStore):
             starts.append(line)
             line += b.text.count("\n") + (0 if b.text.endswith("\n") else 1)
         try:
-            self._store.load("\n".join(b.text.rstrip("\n") for b in blocks), format=ox.RdfFormat.N_QUADS)
+            text = blocks[0].text if len(blocks) == 1 else "\n".join(b.text.rstrip("\n") for b in blocks)
+            self._store.load(text, format=ox.RdfFormat.N_QUADS, lenient=all(b.minted for b in blocks))
         except SyntaxError as e:
             i = max(j for j, s in enumerate(starts) if s <= (e.lineno or 1))
             msg = str(getattr(e, "msg", e))
