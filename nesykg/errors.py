@@ -60,10 +60,10 @@ class ParseError(InputError):
 class UnsupportedCapabilityError(NesykgError):
     """A backend was asked for a feature it does not declare."""
 
-    def __init__(self, backend: str, capability: str):
+    def __init__(self, backend: str, capability: str, kind: str = "store"):
         self.backend = backend
         self.capability = capability
-        super().__init__(f"the {backend!r} store does not support {capability}")
+        super().__init__(f"the {backend!r} {kind} does not support {capability}")
 
 
 class StoreError(NesykgError):

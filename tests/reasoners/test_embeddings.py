@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nesykg.errors import UnknownNameError
+from nesykg.errors import UnknownNameError, UnsupportedCapabilityError
 from nesykg.reasoners.base import LinkPredictor
 from nesykg.reasoners.embeddings import ComplEx, DistMult, EmbeddingModel, RotatE, TransE
 from nesykg.reasoners.registry import MODELS, get_model_class, make_model, model_names
@@ -133,5 +133,5 @@ def test_n3_terms_only_where_supported(model: EmbeddingModel) -> None:
         assert len(terms) == 3 and all((x >= 0).all() for x in terms)
         assert model.n3_terms(h, r, None)[2].shape[0] == N
     else:
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(UnsupportedCapabilityError, match="does not support N3 regularisation"):
             model.n3_terms(h, r, t)

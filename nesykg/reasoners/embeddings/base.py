@@ -90,7 +90,9 @@ class EmbeddingModel(LinkPredictor, nn.Module):
         `tails` ``None`` means every entity (PyKEEN's LCWA regularises the full table).
         Only models with `supports_n3` implement it.
         """
-        raise NotImplementedError(f"{type(self).__name__} has no N3 regulariser")
+        from nesykg.errors import UnsupportedCapabilityError
+
+        raise UnsupportedCapabilityError(type(self).__name__, "N3 regularisation", kind="model")
 
     # ------------------------------------------------------------ LinkPredictor
     def score_tails_range(self, heads: Tensor, relations: Tensor, start: int, end: int) -> Tensor:
