@@ -116,10 +116,15 @@ def default_namespace(path: str | Path) -> str:
     return dataset_namespace(name)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, probe: bool = False) -> bytes:
+    """The file's bytes (with `probe`, only its first KB: to check it can be read)."""
     try:
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a file")
+        if probe:
+            with open(path, "rb") as f:
+                data = f.read(1024)
+            return data
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -237,11 +242,18 @@ def rdf_file_block(path: str | Path, graph: str, format: str | None = None) -> R
     markers = _NATIVE_FORMATS.get(fmt)
     if markers is None:
         return None
-    data = _read_bytes(p)
-    if any(m in data for m in markers):
-        return None
-    count = len(re.findall(rb"^[ \t]*<", data, re.M)) if fmt == "ntriples" else None
-    return RdfFileBlock(data, fmt, check_graph_name(graph), str(p), count)
+    _read_bytes(p, probe=True)  # the same errors as a full read for missing, unreadable, empty
+    count, content = 0, False
+    with open(p, "rb") as f:  # line by line: the file is not held in memory
+        for line in f:
+            if any(m in line for m in markers):
+                return None
+            stripped = line.lstrip()
+            content = content or bool(stripped)
+            count += stripped.startswith(b"<")
+    if not content:
+        raise InputError(f"{p}: the file is empty")
+    return RdfFileBlock(str(p), fmt, check_graph_name(graph), count if fmt == "ntriples" else None)
 
 
 def _rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = None) -> Iterator[Triple]:
@@ -441,7 +453,7 @@ def import_files(
         if block is not None:
             before = store.count(graphs=graph) if block.count is None else 0
             if progress:
-                progress(len(block.data))
+                progress(Path(paths[0]).stat().st_size)
             store.apply_changes(ChangeSet(bulk=[block]), validate=False)
             count = block.count if block.count is not None else store.count(graphs=graph) - before
             return ImportResult((str(paths[0]),), graph, count, None)

@@ -90,29 +90,28 @@ class NQuadsBlock:
 
 @dataclass(frozen=True)
 class RdfFileBlock:
-    """A whole RDF file without blank nodes, for backends that load files natively.
+    """A whole RDF file without blank nodes, for backends that load files natively
+    (the backend reads the file itself: no copy of it is held in Python).
 
     Attributes:
-        data: the file's bytes.
+        source: the file.
         format: a `nesykg.kg.io.FORMATS` name of a triples format.
         graph: target graph name.
-        source: the file (for error messages).
         count: triples in the file when known without parsing, else ``None``.
     """
 
-    data: bytes
+    source: str
     format: str
     graph: str
-    source: str
     count: int | None = None
 
     def quads(self) -> list[tuple[Triple, str]]:
         """The ``(triple, graph name)`` pairs, parsed in Python (skolemising blank nodes)."""
         from pathlib import Path
 
-        from nesykg.kg.io import parse_rdf
+        from nesykg.kg.io import read_triples
 
-        return [(t, self.graph) for t in parse_rdf(Path(self.source), self.data, self.format)]
+        return [(t, self.graph) for t in read_triples(Path(self.source), self.format)]
 
 
 @dataclass

@@ -207,7 +207,8 @@ class OxigraphStore(GraphStore):
         fmt = getattr(ox.RdfFormat, FORMATS[block.format][1])  # type: ignore[arg-type]
         try:
             self._store.load(
-                block.data, format=fmt, to_graph=self._g(block.graph), base_iri=Path(block.source).resolve().as_uri()
+                path=block.source, format=fmt, to_graph=self._g(block.graph),
+                base_iri=Path(block.source).resolve().as_uri(),
             )
         except SyntaxError as e:
             msg = str(getattr(e, "msg", e))
