@@ -135,7 +135,7 @@ def test_plain_tsv_fast_path_mints_like_the_line_parser():
     import random
     import string
 
-    from nesykg.kg.io import _tsv_text_fast
+    from nesykg.kg.delimited import tsv_text_fast as _tsv_text_fast
 
     ns = dataset_namespace("prop")
     rng = random.Random(0)

@@ -33,7 +33,7 @@ def test_updates_are_refused(ox_store):
     with pytest.raises(InputError, match="SPARQL syntax error"):
         ox_store.sparql(f"INSERT DATA {{ <{ex('a')}> <{ex('b')}> <{ex('c')}> }}")
     with pytest.raises(InputError, match="SPARQL syntax error"):
-        ox_store.sparql(f"DROP ALL")
+        ox_store.sparql("DROP ALL")
     assert set(ox_store.triples()) == before
 
 
