@@ -96,6 +96,32 @@ def from_ox(term: Any) -> str | Literal:
     raise StoreError(f"unsupported RDF term in the store: {term!r}")
 
 
+def result_term(term: Any) -> Any:
+    """A term of a query result: triple terms become `Triple`s."""
+    if type(term) is ox.Triple:
+        return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
+    return from_ox(term)
+
+
+def query_results(result: Any) -> Any:
+    """pyoxigraph query results as plain values: ``{var: term}`` rows for SELECT, a bool
+    for ASK, `Triple`s for CONSTRUCT/DESCRIBE."""
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = []
+        for sol in result:
+            row = {}
+            for v in variables:
+                term = sol[v]
+                if term is not None:
+                    row[v] = result_term(term)
+            rows.append(row)
+        return rows
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    return [Triple(from_ox(t.subject), from_ox(t.predicate), result_term(t.object)) for t in result]
+
+
 def _quad(t: Triple, g: Any) -> ox.Quad:
     return ox.Quad(_NamedNode(t[0]), _NamedNode(t[1]), to_ox(t[2]), g)
 
@@ -363,26 +389,7 @@ class OxigraphStore(GraphStore):
             raise InputError(f"SPARQL syntax error: {e.msg if hasattr(e, 'msg') else e}") from None
         except (ValueError, OSError) as e:
             raise InputError(f"SPARQL query failed: {e}") from None
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows = []
-            for sol in result:
-                row = {}
-                for v in variables:
-                    term = sol[v]
-                    if term is not None:
-                        row[v] = self._result_term(term)
-                rows.append(row)
-            return rows
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        return [Triple(from_ox(t.subject), from_ox(t.predicate), self._result_term(t.object)) for t in result]
-
-    @staticmethod
-    def _result_term(term: Any) -> Any:
-        if type(term) is ox.Triple:
-            return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
-        return from_ox(term)
+        return query_results(result)
 
     def stats(self) -> StoreStats:
         names = self._resolve_graphs(None)

@@ -50,6 +50,7 @@ from nesykg.kg.backends.oxigraph import (
     _XSD_DATETIME,
     _XSD_DOUBLE,
     from_ox,
+    query_results,
     to_ox,
 )
 from nesykg.kg.provenance import Provenance, record_key
@@ -77,12 +78,6 @@ def _term_text(term: Any) -> str:
     if type(term) is ox.Triple:
         return f"<<( {term.subject} {term.predicate} {term.object} )>>"
     return str(term)  # pyoxigraph's N-Triples serialisation, with escaping
-
-
-def _result_term(term: Any) -> Any:
-    if type(term) is ox.Triple:
-        return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
-    return from_ox(term)
 
 
 class SparqlStore(GraphStore):
@@ -360,20 +355,7 @@ class SparqlStore(GraphStore):
         names = self._resolve_graphs(graphs)
         named = sorted(set(self._graph_names()) | set(DEFAULT_GRAPHS) | {PROVENANCE_GRAPH})
         result = self._query(_PREFIXES + query, default_graphs=names, named_graphs=named)
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows = []
-            for sol in result:
-                row = {}
-                for v in variables:
-                    term = sol[v]
-                    if term is not None:
-                        row[v] = _result_term(term)
-                rows.append(row)
-            return rows
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        return [Triple(from_ox(t.subject), from_ox(t.predicate), _result_term(t.object)) for t in result]
+        return query_results(result)
 
     def stats(self) -> StoreStats:
         names = self._resolve_graphs(None)
