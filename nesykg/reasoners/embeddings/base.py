@@ -142,3 +142,14 @@ class EmbeddingModel(LinkPredictor, nn.Module):
 
     def extra_repr(self) -> str:
         return f"entities={self.num_entities}, relations={self.num_relations}, dim={self.dim}"
+
+
+class DotProductScoring:
+    """Mixin for bilinear models (DistMult, ComplEx): the score is ``<query, candidate>``,
+    so scoring every candidate is one matrix product."""
+
+    def score_candidates(self, queries: Tensor, candidates: Tensor) -> Tensor:
+        return queries @ candidates.t()  # (B, n)
+
+    def score_pairs(self, queries: Tensor, candidates: Tensor) -> Tensor:
+        return (queries * candidates).sum(-1)  # (B,)

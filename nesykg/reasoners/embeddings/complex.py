@@ -19,7 +19,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from nesykg.reasoners.embeddings.base import EmbeddingModel
+from nesykg.reasoners.embeddings.base import DotProductScoring, EmbeddingModel
 
 __all__ = ["ComplEx"]
 
@@ -29,7 +29,7 @@ def _halves(x: Tensor) -> tuple[Tensor, Tensor]:
     return x[..., :d], x[..., d:]
 
 
-class ComplEx(EmbeddingModel):
+class ComplEx(DotProductScoring, EmbeddingModel):
     """ComplEx: bilinear product in complex space, ``Re(<h, r, conj(t)>)``.
 
     `dim` counts complex numbers (PyKEEN's and Lacroix's "rank"), so each table row holds
@@ -45,12 +45,6 @@ class ComplEx(EmbeddingModel):
         a, b = _halves(self.entity(heads))  # (B, d) each
         c, d = _halves(self.relation(relations))
         return torch.cat([a * c - b * d, a * d + b * c], dim=-1)  # (B, 2d)
-
-    def score_candidates(self, queries: Tensor, candidates: Tensor) -> Tensor:
-        return queries @ candidates.t()  # (B, n)
-
-    def score_pairs(self, queries: Tensor, candidates: Tensor) -> Tensor:
-        return (queries * candidates).sum(-1)  # (B,)
 
     def n3_terms(self, heads: Tensor, relations: Tensor, tails: Tensor | None) -> list[Tensor]:
         """``|x_k|^3`` of the complex moduli of head, relation and tail factors."""

@@ -16,12 +16,12 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from nesykg.reasoners.embeddings.base import EmbeddingModel
+from nesykg.reasoners.embeddings.base import DotProductScoring, EmbeddingModel
 
 __all__ = ["DistMult"]
 
 
-class DistMult(EmbeddingModel):
+class DistMult(DotProductScoring, EmbeddingModel):
     """DistMult: trilinear product ``<h, r, t>``. `dim` counts reals."""
 
     name: ClassVar[str] = "distmult"
@@ -29,12 +29,6 @@ class DistMult(EmbeddingModel):
 
     def query(self, heads: Tensor, relations: Tensor) -> Tensor:
         return self.entity(heads) * self.relation(relations)  # (B, d)
-
-    def score_candidates(self, queries: Tensor, candidates: Tensor) -> Tensor:
-        return queries @ candidates.t()  # (B, n)
-
-    def score_pairs(self, queries: Tensor, candidates: Tensor) -> Tensor:
-        return (queries * candidates).sum(-1)  # (B,)
 
     def n3_terms(self, heads: Tensor, relations: Tensor, tails: Tensor | None) -> list[Tensor]:
         """``|x_k|^3`` of head, relation and tail factors."""
