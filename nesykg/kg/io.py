@@ -134,11 +134,11 @@ def read_block(
         if fast is not None:
             if progress is not None:
                 progress(len(data))
-            return NQuadsBlock(fast[0], fast[1], str(p), minted=True)
+            return NQuadsBlock(fast[0], fast[1], str(p), minted=True, graph=graph)
         lines, count = tsv_block_lines(p, data, ns, tail, progress)
     if not count:
         raise InputError(f"{p}: the file holds no triples")
-    return NQuadsBlock("\n".join(lines) + "\n", count, str(p))
+    return NQuadsBlock("\n".join(lines) + "\n", count, str(p), graph=graph)
 
 
 def import_files(

@@ -67,12 +67,15 @@ class NQuadsBlock:
         source: file the lines came from (for error messages).
         minted: every IRI was minted by nesykg (valid by construction), so a backend
             may skip re-validating them.
+        graph: the graph every quad of `text` is in, when there is one (``None``: mixed
+            or unknown); a backend may use it to bulk-load into an empty graph.
     """
 
     text: str
     count: int
     source: str = "<data>"
     minted: bool = False
+    graph: str | None = None
 
     def quads(self) -> list[tuple[Triple, str]]:
         """The ``(triple, graph name)`` pairs of the block, parsed by pyoxigraph."""

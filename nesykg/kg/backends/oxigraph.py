@@ -13,7 +13,9 @@ Layout in RDF:
 
 Atomicity: additions go through ``Store.extend`` (one transaction); change sets with
 removals go through one ``Store.update`` request (one transaction) whose data part is
-written by pyoxigraph's own term serialiser, never from raw user text.
+written by pyoxigraph's own term serialiser, never from raw user text. Large imports into
+an empty graph of an on-disk store take a journaled parallel bulk load instead, which is
+all-or-nothing too (see `nesykg.kg.backends.oxigraph_bulk`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from nesykg.errors import InputError, ParseError, StoreError, StoreLockedError
+from nesykg.kg.backends.oxigraph_bulk import (
+    BULK_MIN_QUADS,
+    Piece,
+    default_workers,
+    parallel_bulk_load,
+    pieces_for,
+    recover_interrupted_loads,
+)
 from nesykg.kg.provenance import Provenance, record_key
 from nesykg.kg.store import (
     Capability,
@@ -127,7 +137,14 @@ def _quad(t: Triple, g: Any) -> ox.Quad:
 
 
 class OxigraphStore(GraphStore):
-    """Embedded Oxigraph store: in memory (``path=None``) or on disk."""
+    """Embedded Oxigraph store: in memory (``path=None``) or on disk.
+
+    Args:
+        path: directory of the on-disk store (created if missing); ``None`` for memory.
+        bulk_min: on disk, imports of at least this many quads into graphs that are
+            still empty use the journaled parallel bulk loader (`oxigraph_bulk`).
+        bulk_workers: threads for bulk loads (default: CPUs available, at most 4).
+    """
 
     name = "oxigraph"
     native_bulk = True
@@ -142,9 +159,13 @@ class OxigraphStore(GraphStore):
         }
     )
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, bulk_min: int = BULK_MIN_QUADS, bulk_workers: int | None = None
+    ) -> None:
         super().__init__()
         self._path = Path(path) if path is not None else None
+        self._bulk_min = bulk_min
+        self._bulk_workers = bulk_workers or default_workers()
         try:
             if self._path is None:
                 self._store = ox.Store()
@@ -164,6 +185,8 @@ class OxigraphStore(GraphStore):
         # names of non-empty user graphs; valid until the next write (the store is
         # exclusively ours: an on-disk store is locked to this process)
         self._names_cache: list[str] | None = None
+        if self._path is not None:
+            recover_interrupted_loads(self._store, str(self._path))
 
     @property
     def location(self) -> str:
@@ -231,10 +254,16 @@ class OxigraphStore(GraphStore):
         from nesykg.kg.io import FORMATS
 
         fmt = getattr(ox.RdfFormat, FORMATS[block.format][1])  # type: ignore[arg-type]
+        base_iri = Path(block.source).resolve().as_uri()
+        if block.format == "ntriples" and self._bulk_ok([block.graph], block.count or 0):
+            data = Path(block.source).read_bytes()
+            pieces = pieces_for(data, block.source, self._bulk_workers)
+            del data
+            self._bulk(pieces, [block.graph], fmt, to_graph=self._g(block.graph), base_iri=base_iri)
+            return
         try:
             self._store.load(
-                path=block.source, format=fmt, to_graph=self._g(block.graph),
-                base_iri=Path(block.source).resolve().as_uri(),
+                path=block.source, format=fmt, to_graph=self._g(block.graph), base_iri=base_iri,
             )
         except SyntaxError as e:
             msg = str(getattr(e, "msg", e))
@@ -244,8 +273,16 @@ class OxigraphStore(GraphStore):
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
     def _load_bulk(self, changes: ChangeSet) -> None:
-        """Additions only: one native N-Quads load, which is one transaction."""
+        """Additions only: one native N-Quads load, which is one transaction (or a
+        journaled bulk load, on disk into empty graphs)."""
         blocks = list(changes.bulk)
+        graphs = [b.graph for b in blocks if isinstance(b, NQuadsBlock)]
+        total = sum(b.count for b in blocks)
+        if not changes.add and None not in graphs and self._bulk_ok(graphs, total):  # type: ignore[arg-type]
+            pieces = [p for b in blocks for p in pieces_for(b.text, b.source, self._bulk_workers)]  # type: ignore[union-attr]
+            self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS,  # type: ignore[arg-type]
+                       lenient=all(b.minted for b in blocks))
+            return
         if changes.add:
             text = "".join(f"{_quad(t, self._g(g))} .\n" for t, g in changes.add)
             blocks.append(NQuadsBlock(text, len(changes.add), "<added triples>"))
@@ -262,6 +299,28 @@ class OxigraphStore(GraphStore):
             msg = str(getattr(e, "msg", e))
             reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
             raise ParseError(blocks[i].source, (e.lineno or 1) - starts[i] + 1, reason) from None
+        except OSError as e:
+            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+
+    def _bulk_ok(self, graphs: list[str], count: int) -> bool:
+        """Whether a load of `count` quads into `graphs` takes the bulk path."""
+        if self._path is None or count < self._bulk_min or not graphs:
+            return False
+        qfp = self._store.quads_for_pattern
+        return all(next(iter(qfp(None, None, None, self._g(g))), None) is None for g in set(graphs))
+
+    def _bulk(self, pieces: list[Piece], graphs: list[str], fmt: Any, **kwargs: Any) -> None:
+        def error(e: BaseException, piece: Piece) -> BaseException:
+            if isinstance(e, SyntaxError):
+                msg = str(getattr(e, "msg", e))
+                reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+                return ParseError(piece.source, piece.first_line + (e.lineno or 1) - 1, reason, e.offset)
+            if isinstance(e, OSError):
+                return StoreError(f"write to {self.location} failed, nothing was written: {e}")
+            return e
+
+        try:
+            parallel_bulk_load(self._store, pieces, graphs, fmt, workers=self._bulk_workers, on_error=error, **kwargs)
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
