@@ -106,12 +106,17 @@ start_neo4j() {
                  --add-opens=java.base/java.io=ALL-UNNAMED
                  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
                  ${NESYKG_NEO4J_JAVA_OPTS:-})
+    local extra=()
+    if [[ -n "${NESYKG_NEO4J_CONF:-}" ]]; then
+        [[ -f "$NESYKG_NEO4J_CONF" ]] || die "NESYKG_NEO4J_CONF: no such file: $NESYKG_NEO4J_CONF"
+        extra=(--config "$NESYKG_NEO4J_CONF")
+    fi
     t0=$(date +%s.%N)
     # bash -c writes its own pid, then execs java (same pid); setsid detaches it from
     # the caller's process group so Ctrl-C / make's job control do not hit it.
     NESYKG_NEO4J_PASSWORD="$password" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" \
         "$java" "${jopts[@]}" -jar "$NEO4J_JAR" \
-        --host 127.0.0.1 --port "$port" --data "$data" --pagecache "$NESYKG_NEO4J_PAGECACHE" \
+        --host 127.0.0.1 --port "$port" --data "$data" --pagecache "$NESYKG_NEO4J_PAGECACHE" "${extra[@]}" \
         </dev/null >>"$logf" 2>&1 &
     for ((i = 0; i < NESYKG_SERVER_TIMEOUT * 5; i++)); do
         if tail -c +"$((off + 1))" "$logf" | grep -q '^NEO4J READY'; then

@@ -11,6 +11,9 @@ port="$(sed -n 's/^NESYKG_NEO4J_PORT=//p' "$STATE/env")"
 data="$(sed -n 's/^NESYKG_NEO4J_DATA=//p' "$STATE/env")"
 password="$(sed -n 's/^NESYKG_NEO4J_PASSWORD=//p' "$STATE/env")"
 [[ -n "$port" && -n "$data" && -n "$password" ]] || die "incomplete $STATE/env"
+# the heap, page cache, JVM options and config file start.sh used (older state dirs: defaults)
+# shellcheck disable=SC1091
+[[ -f "$STATE/neo4j-sizing" ]] && source "$STATE/neo4j-sizing"
 
 stop_pidfile neo4j "$STATE/neo4j.pid" "$NEO4J_MAIN_MARKER"
 start_neo4j "$STATE" "$port" "$data" "$password"

@@ -10,7 +10,7 @@ command -v "$OXIGRAPH_BIN" >/dev/null || die "oxigraph not found ('$OXIGRAPH_BIN
 
 # A previous run in the same STATE_DIR is stopped and its data discarded.
 "$SERVERS_DIR/stop.sh" "$STATE" >/dev/null 2>&1 || true
-rm -rf "$STATE/neo4j-data" "$STATE/oxigraph" "$STATE/env" "$STATE/env.sh"
+rm -rf "$STATE/neo4j-data" "$STATE/oxigraph" "$STATE/env" "$STATE/env.sh" "$STATE/neo4j-sizing"
 rm -f "$STATE/neo4j.log" "$STATE/oxigraph.log"
 
 build_neo4j_if_needed "$STATE"
@@ -43,6 +43,13 @@ NESYKG_OXIGRAPH_PIDFILE=$STATE/oxigraph.pid
 NESYKG_SERVERS_STATE=$STATE
 ENV
 sed 's/^/export /' "$STATE/env" >"$STATE/env.sh"
+# Server sizing, so that neo4j-restart.sh brings Neo4j back exactly as it was started.
+{
+    printf 'NESYKG_NEO4J_HEAP=%q\n' "$NESYKG_NEO4J_HEAP"
+    printf 'NESYKG_NEO4J_PAGECACHE=%q\n' "$NESYKG_NEO4J_PAGECACHE"
+    printf 'NESYKG_NEO4J_JAVA_OPTS=%q\n' "${NESYKG_NEO4J_JAVA_OPTS:-}"
+    printf 'NESYKG_NEO4J_CONF=%q\n' "${NESYKG_NEO4J_CONF:+$(cd "$(dirname "$NESYKG_NEO4J_CONF")" && pwd)/$(basename "$NESYKG_NEO4J_CONF")}"
+} >"$STATE/neo4j-sizing"
 
 on_fail() { "$SERVERS_DIR/stop.sh" "$STATE" >/dev/null 2>&1 || true; }
 # Any failure (including die -> exit 1) or interrupt below stops whatever was started.

@@ -19,7 +19,12 @@ import org.neo4j.io.ByteUnit;
  *
  * <pre>
  *   java -Xmx768m -jar launcher.jar --port 7687 --data DIR [--password PW] [--host 127.0.0.1]
+ *        [--pagecache 128m] [--config FILE]
  * </pre>
+ *
+ * {@code --config FILE} reads further settings from a file in {@code neo4j.conf} syntax
+ * (official setting names, e.g. {@code db.tx_state.memory_allocation=OFF_HEAP}); they
+ * are applied over the launcher's own.
  *
  * The password may instead be given via the environment variable NESYKG_NEO4J_PASSWORD
  * (preferred: keeps it out of the process list). Prints
@@ -36,6 +41,7 @@ public final class Launcher {
         Path data = null;
         String password = System.getenv("NESYKG_NEO4J_PASSWORD");
         String pageCache = "128m";
+        Path config = null;
 
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -45,8 +51,9 @@ public final class Launcher {
                 case "--data" -> data = Path.of(need(args, ++i, a)).toAbsolutePath();
                 case "--password" -> password = need(args, ++i, a);
                 case "--pagecache" -> pageCache = need(args, ++i, a);
+                case "--config" -> config = Path.of(need(args, ++i, a)).toAbsolutePath();
                 case "-h", "--help" -> {
-                    System.out.println("usage: Launcher --port N --data DIR [--password PW] [--host H] [--pagecache 128m]");
+                    System.out.println("usage: Launcher --port N --data DIR [--password PW] [--host H] [--pagecache 128m] [--config FILE]");
                     return;
                 }
                 default -> die("unknown argument: " + a);
@@ -55,6 +62,9 @@ public final class Launcher {
         if (data == null) {
             die("--data DIR is required");
         }
+        if (config != null && !java.nio.file.Files.isRegularFile(config)) {
+            die("--config: no such file: " + config);
+        }
         if (password == null || password.isEmpty()) {
             die("a password is required (--password PW or env NESYKG_NEO4J_PASSWORD)");
         }
@@ -62,7 +72,7 @@ public final class Launcher {
         long t0 = System.nanoTime();
         DatabaseManagementService dbms = null;
         try {
-            dbms = build(data, host, port, pageCache);
+            dbms = build(data, host, port, pageCache, config);
         } catch (Throwable t) {
             t.printStackTrace();
             System.err.println("neo4j launcher: could not start Neo4j");
@@ -102,8 +112,8 @@ public final class Launcher {
         stopped.await();
     }
 
-    private static DatabaseManagementService build(Path data, String host, int port, String pageCache) {
-        return new DatabaseManagementServiceBuilder(data)
+    private static DatabaseManagementService build(Path data, String host, int port, String pageCache, Path config) {
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(data)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
@@ -120,8 +130,11 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ZERO)
                 // Faster shutdown (defaults wait several seconds for Bolt connections/threads).
                 .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1))
-                .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))
-                .build();
+                .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1));
+        if (config != null) {
+            builder.loadPropertiesFromFile(config);
+        }
+        return builder.build();
     }
 
     /** Set neo4j's password (idempotent across restarts) and clear "change required". */
