@@ -124,6 +124,54 @@ def test_batches_are_idempotent_and_chunked(store, monkeypatch):
     assert store.count(graphs="inferred") == 0
 
 
+def test_overlapping_change_sets_write_each_triple_once(store, monkeypatch):
+    """A change set is written with CREATE, which the key constraint refuses when a
+    relationship exists already; then it is rolled back and written again with MERGE.
+    Either way each (triple, graph[, run]) is stored once and nothing is lost."""
+    import nesykg.kg.backends.neo4j as backend
+
+    import neo4j
+
+    monkeypatch.setattr(backend, "BATCH", 9)
+    ways: list[str] = []  # how each write transaction was tried: "create" or "merge"
+    execute_write = neo4j.Session.execute_write
+
+    def spy(self, work, *args, **kwargs):
+        ways.extend(a for a in args if a in ("create", "merge"))
+        return execute_write(self, work, *args, **kwargs)
+
+    monkeypatch.setattr(neo4j.Session, "execute_write", spy)
+    triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_triples=60)]
+    lits = [(ex(f"e{i}"), ex("label"), Literal(f"name {i}", language="en")) for i in range(12)]
+    store.add_many(triples[:40] + lits[:6])
+    assert ways == ["create"]
+    store.add_many(triples[20:] + lits[3:])  # 20 + 3 of these exist: refused, then MERGE
+    assert ways == ["create", "create", "merge"]
+    store.add_many(triples[50:], graph="expert")  # the same triples in another graph: new keys
+    assert ways[3:] == ["create"]
+    run = new_run_id("overlap")
+    first = [((ex(f"e{i}"), ex("inf"), ex(f"e{i + 1}")), Provenance(0.5, "rule", "a", run)) for i in range(10)]
+    store.add_inferred(first[:6])
+    store.add_inferred(first)  # 6 of them exist for this run
+    other = new_run_id("overlap")
+    store.add_inferred([(t, Provenance(0.9, "rule", "b", other)) for t, _ in first[:3]])  # another run: new keys
+    assert store.count(graphs="domain") == 60 + 12
+    assert store.count(graphs="expert") == 10
+    assert store.count(graphs="inferred") == 10
+    assert _cypher(store, "MATCH ()-[r:REL {graph: 'inferred'}]->() RETURN count(r) AS n") == [{"n": 13}]
+    dup = _cypher(
+        store,
+        "MATCH (s)-[r:REL]->(o) WITH s, o, r.predicate AS p, r.graph AS g, r.run_id AS run, count(*) AS n "
+        "WHERE n > 1 RETURN count(*) AS dups",
+    )
+    assert dup == [{"dups": 0}]
+    with store.transaction():  # remove and add back in one change set: present once
+        store.remove(triples[0])
+        store.add(triples[0])
+    assert store.count(graphs="domain") == 72
+    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.key IS NULL OR r.predicate IS NULL RETURN count(r) AS n") == [{"n": 0}]
+
+
 def test_remove_cleans_orphan_nodes(store):
     store.add_many(family_triples())
     store.add((ex("bart"), ex("name"), Literal("Bart")))
@@ -209,7 +257,12 @@ def test_kill_during_write_back_all_or_nothing():
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and thread.is_alive():  # wait until our write transaction runs
-            rows = _cypher(watcher, "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'MERGE (s)-[r:REL' RETURN count(*) AS n")
+            # the write statement (CREATE, or MERGE after a refused CREATE); not this query itself
+            rows = _cypher(
+                watcher,
+                "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS '(s)-[r:REL {key' "
+                "AND NOT currentQuery STARTS WITH 'SHOW' RETURN count(*) AS n",
+            )
             if rows[0]["n"]:
                 break
             time.sleep(0.05)
