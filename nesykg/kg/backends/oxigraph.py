@@ -35,6 +35,7 @@ from nesykg.kg.backends.oxigraph_bulk import (
     parallel_bulk_load,
     pieces_for,
     recover_interrupted_loads,
+    release_free_memory,
 )
 from nesykg.kg.provenance import Provenance, record_key
 from nesykg.kg.store import (
@@ -260,6 +261,8 @@ class OxigraphStore(GraphStore):
             pieces = pieces_for(data, block.source, self._bulk_workers)
             del data
             self._bulk(pieces, [block.graph], fmt, to_graph=self._g(block.graph), base_iri=base_iri)
+            del pieces
+            release_free_memory()  # the pieces, freed only now
             return
         try:
             self._store.load(
@@ -282,6 +285,8 @@ class OxigraphStore(GraphStore):
             pieces = [p for b in blocks for p in pieces_for(b.text, b.source, self._bulk_workers)]  # type: ignore[union-attr]
             self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS,  # type: ignore[arg-type]
                        lenient=all(b.minted for b in blocks))
+            del pieces
+            release_free_memory()  # the pieces, freed only now
             return
         if changes.add:
             text = "".join(f"{_quad(t, self._g(g))} .\n" for t, g in changes.add)
