@@ -171,11 +171,15 @@ class StoreStats:
         }
 
 
-def _check_term(term: object, position: str, allow_literal: bool) -> None:
+def _check_term(term: object, position: str, allow_literal: bool, valid: set[str] | None = None) -> None:
     if isinstance(term, str):
+        if valid is not None and term in valid:
+            return
         reason = check_iri(term)
         if reason:
             raise InputError(f"{position}: {reason}")
+        if valid is not None:
+            valid.add(term)
     elif isinstance(term, Literal):
         if not allow_literal:
             raise InputError(f"{position}: a literal is only allowed as object, got {term!r}")
@@ -183,14 +187,18 @@ def _check_term(term: object, position: str, allow_literal: bool) -> None:
         raise InputError(f"{position}: expected an IRI string or Literal, got {type(term).__name__}")
 
 
-def check_triple(triple: Sequence[object]) -> Triple:
-    """Validate `triple` and return it as a `Triple`; raises `InputError`."""
+def check_triple(triple: Sequence[object], valid: set[str] | None = None) -> Triple:
+    """Validate `triple` and return it as a `Triple`; raises `InputError`.
+
+    `valid`: IRIs already found valid, skipped and extended (a batch repeats its
+    entities and relations many times; each is checked once).
+    """
     if len(triple) != 3:
         raise InputError(f"a triple has 3 terms, got {len(triple)}: {triple!r}")
     s, p, o = triple
-    _check_term(s, "subject", False)
-    _check_term(p, "predicate", False)
-    _check_term(o, "object", True)
+    _check_term(s, "subject", False, valid)
+    _check_term(p, "predicate", False, valid)
+    _check_term(o, "object", True, valid)
     return triple if isinstance(triple, Triple) else Triple(s, p, o)  # type: ignore[arg-type]
 
 
@@ -258,11 +266,12 @@ class GraphStore(ABC):
                 terms a parser already validated (`nesykg.kg.io` does).
         """
         if validate:
+            valid: set[str] = set()
             for t, g in (*changes.add, *changes.remove):
-                check_triple(t)
+                check_triple(t, valid)
                 self._writable_graph(g)
             for t, p in changes.provenance:
-                check_triple(t)
+                check_triple(t, valid)
                 if not isinstance(p, Provenance):
                     raise InputError(f"expected Provenance for {t!r}, got {type(p).__name__}")
         if changes.provenance or changes.undo_runs:
@@ -317,7 +326,8 @@ class GraphStore(ABC):
     def add_many(self, triples: Iterable[Sequence[object]], graph: str = DOMAIN) -> int:
         """Add triples to `graph` atomically; returns how many were given."""
         graph = self._writable_graph(graph)
-        batch = [(check_triple(t), graph) for t in triples]
+        valid: set[str] = set()
+        batch = [(check_triple(t, valid), graph) for t in triples]
         self._submit(ChangeSet(add=batch))
         return len(batch)
 
@@ -327,7 +337,8 @@ class GraphStore(ABC):
 
     def remove_many(self, triples: Iterable[Sequence[object]], graph: str = DOMAIN) -> int:
         graph = self._writable_graph(graph)
-        batch = [(check_triple(t), graph) for t in triples]
+        valid: set[str] = set()
+        batch = [(check_triple(t, valid), graph) for t in triples]
         self._submit(ChangeSet(remove=batch))
         return len(batch)
 
@@ -341,10 +352,11 @@ class GraphStore(ABC):
         """
         self.require(Capability.ANNOTATIONS)
         batch = []
+        valid: set[str] = set()
         for triple, prov in records:
             if not isinstance(prov, Provenance):
                 raise InputError(f"expected Provenance for {triple!r}, got {type(prov).__name__}")
-            batch.append((check_triple(triple), prov))
+            batch.append((check_triple(triple, valid), prov))
         self._submit(ChangeSet(provenance=batch))
         return len(batch)
 

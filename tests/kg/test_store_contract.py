@@ -100,6 +100,10 @@ def test_invalid_terms_rejected_and_store_unchanged(store):
         store.add((Literal("x"), ex("p"), ex("b")))
     with pytest.raises(InputError, match="invalid graph name"):
         store.add(family_triples()[3], graph="bad graph")
+    # a batch checks each distinct IRI once: a bad term late in a repetitive batch still fails
+    repetitive = [(ex("a"), ex("p"), ex(f"b{i % 3}")) for i in range(50)]
+    with pytest.raises(InputError, match="object: invalid IRI 'http://ex.org/b 7'"):
+        store.add_many([*repetitive, (ex("a"), ex("p"), "http://ex.org/b 7"), *repetitive])
     assert snapshot(store) == before
 
 
