@@ -65,12 +65,20 @@ def open_cli_store(location: str, create: bool = False) -> Any:
             raise InputError(f"no store at {location}; load data first: nesykg kg load FILE --store {location}")
     from nesykg.kg.registry import backend_for
 
+    import warnings
+
+    kwargs: dict[str, Any] = {}
     if backend_for(location) == "sparql":
         update = os.environ.get("NESYKG_SPARQL_UPDATE")
         query = os.environ.get("NESYKG_SPARQL_QUERY")
         # the configured update URL goes with the configured query URL only
-        return open_store(location, update_url=update if update and query == location else None)
-    return open_store(location)
+        kwargs["update_url"] = update if update and query == location else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        store = open_store(location, **kwargs)
+    for w in caught:  # e.g. an interrupted import rolled back on open: say it plainly
+        err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+    return store
 
 
 @contextmanager

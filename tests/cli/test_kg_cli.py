@@ -118,3 +118,22 @@ def test_console_script_help_and_demo(tmp_path):
     demo = subprocess.run([str(exe), "demo", "--store", str(tmp_path / "demo")], capture_output=True, text=True, timeout=600)
     assert demo.returncode == 0, demo.stderr
     assert "answers: austria, belgium, france, luxembourg, netherlands, switzerland" in demo.stdout
+
+
+def test_an_interrupted_bulk_import_is_reported_when_the_store_opens(umls_store, capsys):
+    # what a process killed during a bulk import leaves: the graph's data and the journal
+    # record (the kill itself is exercised in tests/kg/test_oxigraph_bulk.py)
+    import pyoxigraph as ox
+
+    from nesykg.kg.backends.oxigraph_bulk import _journal_quads
+
+    raw = ox.Store(umls_store)
+    raw.extend(_journal_quads("deadbeef", ["domain"], ["train.tsv"]))
+    raw.flush()
+    del raw
+    code, out, err = run(capsys, "kg", "stats", "--store", umls_store, "--json")
+    assert code == 0
+    assert "warning:" in err and "bulk import into graph(s) domain from train.tsv was interrupted" in err
+    assert json.loads(out)["triples"] == {}
+    code, out, err = run(capsys, "kg", "stats", "--store", umls_store, "--json")
+    assert "warning" not in err  # rolled back once, for good
