@@ -134,7 +134,7 @@ def run_readonly_cypher(
     import neo4j
     import neo4j.exceptions as nx
 
-    from nesykg.kg.backends.neo4j import neo4j_errors
+    from nesykg.kg.backends.neo4j import neo4j_errors, no_futile_retries
 
     if not isinstance(query, str) or not query.strip():
         raise InputError("empty Cypher query")
@@ -177,6 +177,7 @@ def run_readonly_cypher(
         raise QueryRefusedError(f"refused: the query uses {', '.join(sorted(bad))} (reads files or URLs)")
 
     # 2. run it in a READ transaction with a server-side timeout, keeping at most `limit` rows.
+    @no_futile_retries
     @neo4j.unit_of_work(timeout=timeout_s)
     def work(tx: Any) -> CypherResult:
         result = tx.run(query, params)

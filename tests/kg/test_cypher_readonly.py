@@ -96,3 +96,16 @@ def test_other_backends_say_no_cypher():
 
     with pytest.raises(UnsupportedCapabilityError, match="Cypher"):
         run_readonly_cypher(open_store(), "RETURN 1")
+
+
+def test_out_of_transaction_memory_fails_at_once_without_retries(store, caplog):
+    # Neo4j 5 reports this as a *transient* error, which the driver would retry for its
+    # whole retry time; retrying a transaction that is too large cannot help
+    from nesykg.errors import StoreError
+
+    before = _fingerprint(store)
+    with caplog.at_level("WARNING", logger="neo4j"):
+        with pytest.raises(StoreError, match=r"needs more memory than the server allows \(dbms\.memory\.transaction"):
+            run_readonly_cypher(store, "UNWIND range(1, 30000000) AS i WITH collect(i) AS xs RETURN size(xs) AS n")
+    assert not [r for r in caplog.records if "will be retried" in r.getMessage()]
+    assert _fingerprint(store) == before  # and the server is still there

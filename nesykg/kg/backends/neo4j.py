@@ -43,6 +43,7 @@ types, e.g. ``(:Person)-[:KNOWS]->(:Person)``) into a `TensorKG`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -62,7 +63,7 @@ from nesykg.kg.provenance import Provenance
 from nesykg.kg.store import Capability, ChangeSet, GraphStore, StoreStats
 from nesykg.kg.terms import INFERRED, Literal, Pattern, Triple
 
-__all__ = ["Neo4jStore", "read_property_graph", "split_credentials", "BATCH", "neo4j_errors"]
+__all__ = ["Neo4jStore", "read_property_graph", "split_credentials", "BATCH", "neo4j_errors", "no_futile_retries"]
 
 BATCH = 50_000
 """Rows per ``UNWIND`` statement."""
@@ -186,11 +187,44 @@ def split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     return clean, user, pw
 
 
+class _Unretryable(Exception):
+    """A server error that retrying cannot fix, raised from inside a transaction function
+    so that the driver gives up at once (see `no_futile_retries`)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+_FUTILE_CODES = ("MemoryPoolOutOfMemoryError",)
+"""Neo4j 5 calls running out of transaction memory a *transient* error, so the driver
+would retry the same too-large transaction for its whole retry time (30 s by default)
+before the error reached the user; it fails the same way every time."""
+
+
+def no_futile_retries(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a managed-transaction function so that errors retrying cannot fix end the
+    transaction at once (the driver retries only its own exception types)."""
+
+    @functools.wraps(fn)  # keeps unit_of_work's timeout and metadata
+    def wrapped(tx: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(tx, *args, **kwargs)
+        except Exception as e:
+            if any(c in (getattr(e, "code", None) or "") for c in _FUTILE_CODES):
+                raise _Unretryable(e) from e
+            raise
+
+    return wrapped
+
+
 def neo4j_errors(uri: str, user: str | None, action: str) -> Callable[[BaseException], BaseException]:
     """A translator from driver exceptions to nesykg `StoreError` subclasses."""
     import neo4j.exceptions as nx
 
     def translate(e: BaseException) -> BaseException:
+        if isinstance(e, _Unretryable):
+            e = e.error
         code = getattr(e, "code", None) or ""
         if isinstance(e, nx.AuthError) or "Security.Unauthorized" in code:
             return AuthenticationError(
@@ -200,8 +234,8 @@ def neo4j_errors(uri: str, user: str | None, action: str) -> Callable[[BaseExcep
         if "MemoryPoolOutOfMemoryError" in code:
             return StoreError(
                 f"{action} on Neo4j at {uri} was rolled back: the transaction needs more memory than the"
-                " server allows (dbms.memory.transaction.total.max); write it in smaller change sets"
-                " or give the server more heap"
+                " server allows (dbms.memory.transaction.total.max); split the work into smaller"
+                " transactions (for writes: smaller change sets) or give the server more heap"
             )
         if "TransactionTimedOut" in code:
             return QueryTimeoutError(f"{action} on Neo4j at {uri} timed out and was rolled back")
@@ -442,6 +476,7 @@ class Neo4jStore(GraphStore):
         raise err from None
 
     def _read(self, query: str, **params: Any) -> list[Any]:
+        @no_futile_retries
         def work(tx: Any) -> list[Any]:
             return list(tx.run(query, params))
 
@@ -499,6 +534,7 @@ class Neo4jStore(GraphStore):
                 params = _columns([t for t, _ in chunk], is_lit, [p for _, p in chunk])
                 adds.append((_statements(_ADD_PROV, is_lit), params))
 
+        @no_futile_retries
         def work(tx: Any, how: str) -> None:
             for query, params in steps:
                 tx.run(query, params).consume()
@@ -533,6 +569,7 @@ class Neo4jStore(GraphStore):
         self.require(Capability.ANNOTATIONS)
         missing = object()
 
+        @no_futile_retries
         def work(tx: Any) -> Any:
             rec = tx.run(_UNDO_COUNT, run=run_id).single()
             if not rec or not rec["records"]:
@@ -729,6 +766,7 @@ def read_property_graph(
     )
     translate = neo4j_errors(where, None, "reading the property graph")
 
+    @no_futile_retries
     def work(tx: Any) -> list[tuple[str, str, str]]:
         out = []
         for rec in tx.run(query, types=type_list, labels=label_list, own=include_nesykg):
