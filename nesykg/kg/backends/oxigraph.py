@@ -133,6 +133,12 @@ def query_results(result: Any) -> Any:
     return [Triple(from_ox(t.subject), from_ox(t.predicate), result_term(t.object)) for t in result]
 
 
+def _syntax_reason(e: SyntaxError) -> str:
+    """The reason in a pyoxigraph parser error, without its "Parser error at …:" prefix."""
+    msg = str(getattr(e, "msg", e))
+    return msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+
+
 def _quad(t: Triple, g: Any) -> ox.Quad:
     return ox.Quad(_NamedNode(t[0]), _NamedNode(t[1]), to_ox(t[2]), g)
 
@@ -269,9 +275,7 @@ class OxigraphStore(GraphStore):
                 path=block.source, format=fmt, to_graph=self._g(block.graph), base_iri=base_iri,
             )
         except SyntaxError as e:
-            msg = str(getattr(e, "msg", e))
-            reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
-            raise ParseError(block.source, e.lineno, reason, e.offset) from None
+            raise ParseError(block.source, e.lineno, _syntax_reason(e), e.offset) from None
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
@@ -301,9 +305,7 @@ class OxigraphStore(GraphStore):
             self._store.load(text, format=ox.RdfFormat.N_QUADS, lenient=all(b.minted for b in blocks))
         except SyntaxError as e:
             i = max(j for j, s in enumerate(starts) if s <= (e.lineno or 1))
-            msg = str(getattr(e, "msg", e))
-            reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
-            raise ParseError(blocks[i].source, (e.lineno or 1) - starts[i] + 1, reason) from None
+            raise ParseError(blocks[i].source, (e.lineno or 1) - starts[i] + 1, _syntax_reason(e)) from None
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
@@ -317,9 +319,7 @@ class OxigraphStore(GraphStore):
     def _bulk(self, pieces: list[Piece], graphs: list[str], fmt: Any, **kwargs: Any) -> None:
         def error(e: BaseException, piece: Piece) -> BaseException:
             if isinstance(e, SyntaxError):
-                msg = str(getattr(e, "msg", e))
-                reason = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
-                return ParseError(piece.source, piece.first_line + (e.lineno or 1) - 1, reason, e.offset)
+                return ParseError(piece.source, piece.first_line + (e.lineno or 1) - 1, _syntax_reason(e), e.offset)
             if isinstance(e, OSError):
                 return StoreError(f"write to {self.location} failed, nothing was written: {e}")
             return e
