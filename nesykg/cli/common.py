@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,8 +65,6 @@ def open_cli_store(location: str, create: bool = False) -> Any:
         if not create and not p.exists():
             raise InputError(f"no store at {location}; load data first: nesykg kg load FILE --store {location}")
     from nesykg.kg.registry import backend_for
-
-    import warnings
 
     kwargs: dict[str, Any] = {}
     if backend_for(location) == "sparql":

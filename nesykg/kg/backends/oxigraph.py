@@ -263,12 +263,8 @@ class OxigraphStore(GraphStore):
         fmt = getattr(ox.RdfFormat, FORMATS[block.format][1])  # type: ignore[arg-type]
         base_iri = Path(block.source).resolve().as_uri()
         if block.format == "ntriples" and self._bulk_ok([block.graph], block.count or 0):
-            data = Path(block.source).read_bytes()
-            pieces = pieces_for(data, block.source, self._bulk_workers)
-            del data
+            pieces = pieces_for(Path(block.source).read_bytes(), block.source, self._bulk_workers)
             self._bulk(pieces, [block.graph], fmt, to_graph=self._g(block.graph), base_iri=base_iri)
-            del pieces
-            release_free_memory()  # the pieces, freed only now
             return
         try:
             self._store.load(
@@ -289,8 +285,6 @@ class OxigraphStore(GraphStore):
             pieces = [p for b in blocks for p in pieces_for(b.text, b.source, self._bulk_workers)]  # type: ignore[union-attr]
             self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS,  # type: ignore[arg-type]
                        lenient=all(b.minted for b in blocks))
-            del pieces
-            release_free_memory()  # the pieces, freed only now
             return
         if changes.add:
             text = "".join(f"{_quad(t, self._g(g))} .\n" for t, g in changes.add)
@@ -317,17 +311,20 @@ class OxigraphStore(GraphStore):
         return all(next(iter(qfp(None, None, None, self._g(g))), None) is None for g in set(graphs))
 
     def _bulk(self, pieces: list[Piece], graphs: list[str], fmt: Any, **kwargs: Any) -> None:
+        """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`."""
+
         def error(e: BaseException, piece: Piece) -> BaseException:
             if isinstance(e, SyntaxError):
                 return ParseError(piece.source, piece.first_line + (e.lineno or 1) - 1, _syntax_reason(e), e.offset)
-            if isinstance(e, OSError):
-                return StoreError(f"write to {self.location} failed, nothing was written: {e}")
             return e
 
         try:
             parallel_bulk_load(self._store, pieces, graphs, fmt, workers=self._bulk_workers, on_error=error, **kwargs)
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+        finally:
+            pieces.clear()
+            release_free_memory()  # the pieces' buffers, now that nothing holds them
 
     def _has_record(self, key: str) -> bool:
         r = _NamedNode(_PROV_NS + key)

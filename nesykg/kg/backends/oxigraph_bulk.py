@@ -159,6 +159,7 @@ def parallel_bulk_load(
     """
     load_id = secrets.token_hex(8)
     marker = ox.NamedNode(_LOAD_NS + load_id)
+    graph_nodes = [ox.NamedNode(graph_iri(g)) for g in graphs]
     sources = sorted({p.source for p in pieces})
     store.extend(_journal_quads(load_id, graphs, sources))
     errors: list[tuple[int, BaseException, Piece]] = []
@@ -183,14 +184,13 @@ def parallel_bulk_load(
                     if e is not None:
                         errors.append((i, e, p))
     except BaseException:
-        _rollback(store, [ox.NamedNode(graph_iri(g)) for g in graphs], [marker])
+        _rollback(store, graph_nodes, [marker])
         raise
     if errors:
-        _rollback(store, [ox.NamedNode(graph_iri(g)) for g in graphs], [marker])
+        _rollback(store, graph_nodes, [marker])
         _, e, p = min(errors, key=lambda x: x[0])
         raise (on_error(e, p) if on_error is not None else e) from None
     store.update(f"DELETE WHERE {{ GRAPH {_SYSTEM_G} {{ {marker} ?p ?o }} }}")
-    release_free_memory()
 
 
 def recover_interrupted_loads(store: ox.Store, location: str) -> list[str]:
@@ -215,11 +215,8 @@ def recover_interrupted_loads(store: ox.Store, location: str) -> list[str]:
 
 
 def release_free_memory() -> None:
-    """Give the memory the loader threads freed back to the system (glibc only).
-
-    Each loader thread allocates from its own malloc arena; without this, the freed
-    parse and sort buffers stay counted in the process's resident memory.
-    """
+    """Give freed memory back to the system (glibc only); call it once the pieces of a
+    load are dropped, or their buffers stay counted in the process's resident memory."""
     try:
         import ctypes
 
