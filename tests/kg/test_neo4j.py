@@ -91,8 +91,11 @@ def test_documented_mapping(store):
     lit = _cypher(store, "MATCH (l:Literal) RETURN l.value AS v, l.language AS lang, l.datatype AS dt")
     assert lit == [{"v": "Bart", "lang": "en", "dt": None}]
     constraints = {r["name"] for r in _cypher(store, "SHOW CONSTRAINTS YIELD name RETURN name")}
-    assert {"nesykg_resource_iri", "nesykg_literal_key", "nesykg_rel_key"} <= constraints
-    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.key IS NULL RETURN count(r) AS n") == [{"n": 0}]
+    assert {"nesykg_resource_iri", "nesykg_literal_key", "nesykg_named_graph_iri"} <= constraints
+    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.key IS NOT NULL RETURN count(r) AS n") == [{"n": 0}]
+    # one lock node per graph written, counting the write transactions that changed it
+    graphs = _cypher(store, "MATCH (g:NamedGraph) RETURN g.iri AS g, g.writes AS w ORDER BY g")
+    assert graphs == [{"g": "domain", "w": 1}, {"g": "expert", "w": 1}, {"g": "inferred", "w": 1}]
 
 
 def test_batches_are_idempotent_and_chunked(store, monkeypatch):
@@ -125,51 +128,86 @@ def test_batches_are_idempotent_and_chunked(store, monkeypatch):
 
 
 def test_overlapping_change_sets_write_each_triple_once(store, monkeypatch):
-    """A change set is written with CREATE, which the key constraint refuses when a
-    relationship exists already; then it is rolled back and written again with MERGE.
-    Either way each (triple, graph[, run]) is stored once and nothing is lost."""
+    """Relationships are created only where the same (triple, graph[, run]) does not
+    exist yet: overlapping change sets store each once and lose nothing."""
     import nesykg.kg.backends.neo4j as backend
 
-    import neo4j
-
     monkeypatch.setattr(backend, "BATCH", 9)
-    ways: list[str] = []  # how each write transaction was tried: "create" or "merge"
-    execute_write = neo4j.Session.execute_write
-
-    def spy(self, work, *args, **kwargs):
-        ways.extend(a for a in args if a in ("create", "merge"))
-        return execute_write(self, work, *args, **kwargs)
-
-    monkeypatch.setattr(neo4j.Session, "execute_write", spy)
     triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_triples=60)]
     lits = [(ex(f"e{i}"), ex("label"), Literal(f"name {i}", language="en")) for i in range(12)]
     store.add_many(triples[:40] + lits[:6])
-    assert ways == ["create"]
-    store.add_many(triples[20:] + lits[3:])  # 20 + 3 of these exist: refused, then MERGE
-    assert ways == ["create", "create", "merge"]
-    store.add_many(triples[50:], graph="expert")  # the same triples in another graph: new keys
-    assert ways[3:] == ["create"]
+    store.add_many(triples[20:] + lits[3:])  # 20 + 3 of these exist
+    store.add_many(triples[50:], graph="expert")  # the same triples in another graph: new
     run = new_run_id("overlap")
     first = [((ex(f"e{i}"), ex("inf"), ex(f"e{i + 1}")), Provenance(0.5, "rule", "a", run)) for i in range(10)]
     store.add_inferred(first[:6])
     store.add_inferred(first)  # 6 of them exist for this run
     other = new_run_id("overlap")
-    store.add_inferred([(t, Provenance(0.9, "rule", "b", other)) for t, _ in first[:3]])  # another run: new keys
+    store.add_inferred([(t, Provenance(0.9, "rule", "b", other)) for t, _ in first[:3]])  # another run: new
     assert store.count(graphs="domain") == 60 + 12
     assert store.count(graphs="expert") == 10
     assert store.count(graphs="inferred") == 10
     assert _cypher(store, "MATCH ()-[r:REL {graph: 'inferred'}]->() RETURN count(r) AS n") == [{"n": 13}]
-    dup = _cypher(
-        store,
-        "MATCH (s)-[r:REL]->(o) WITH s, o, r.predicate AS p, r.graph AS g, r.run_id AS run, count(*) AS n "
-        "WHERE n > 1 RETURN count(*) AS dups",
-    )
-    assert dup == [{"dups": 0}]
+    assert {p.run_id for p in store.provenance(first[0][0])} == {run, other}
+    assert _duplicates(store) == 0
     with store.transaction():  # remove and add back in one change set: present once
         store.remove(triples[0])
         store.add(triples[0])
     assert store.count(graphs="domain") == 72
-    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.key IS NULL OR r.predicate IS NULL RETURN count(r) AS n") == [{"n": 0}]
+    assert _cypher(store, "MATCH ()-[r:REL]->() WHERE r.predicate IS NULL OR r.graph IS NULL RETURN count(r) AS n") == [
+        {"n": 0}
+    ]
+
+
+def _duplicates(store) -> int:
+    """How many (s, p, o, graph, run) are stored as more than one relationship."""
+    rows = _cypher(
+        store,
+        "MATCH (s)-[r:REL]->(o) WITH s, o, r.predicate AS p, r.graph AS g, r.run_id AS run, count(*) AS n "
+        "WHERE n > 1 RETURN count(*) AS dups",
+    )
+    return rows[0]["dups"]
+
+
+def test_concurrent_writers_never_duplicate(store):
+    """Writers of the same graph serialise on its lock node: four stores (four drivers)
+    writing overlapping change sets at the same time store each triple once. Without the
+    lock the existence check of one writer misses the other's uncommitted creates."""
+    triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_triples=3000, num_entities=400)]
+    run = new_run_id("race")
+    inferred = [(t, Provenance(0.5, "rule", "race", run)) for t in triples[:500]]
+    writers = [neo4j_store() for _ in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(writers))
+
+    def write(k: int) -> None:
+        try:
+            st = writers[k]
+            start.wait()
+            for rnd in range(3):  # each writer: every triple, in its own order and chunking
+                order = triples[k::2] + triples[(k + 1) % 2 :: 2]
+                size = 400 + 150 * k
+                for i in range(0, len(order), size):
+                    st.add_many(order[i : i + size])
+                st.add_inferred(inferred[k * 100 :] + inferred[: k * 100])
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(len(writers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    for st in writers:
+        st.close()
+    assert not errors, errors
+    assert _duplicates(store) == 0
+    assert store.count(graphs="domain") == len(set(triples))
+    assert store.count(graphs="inferred") == 500
+    assert _cypher(store, "MATCH ()-[r:REL {graph: 'inferred'}]->() RETURN count(r) AS n") == [{"n": 500}]
+    # every change set that wrote took its graph's lock (3 rounds x 4 writers x chunks)
+    writes = {r["g"]: r["w"] for r in _cypher(store, "MATCH (g:NamedGraph) RETURN g.iri AS g, g.writes AS w")}
+    assert writes["inferred"] == 12 and writes["domain"] == sum(3 * -(-3000 // (400 + 150 * k)) for k in range(4))
 
 
 def test_remove_cleans_orphan_nodes(store):
@@ -254,13 +292,14 @@ def test_kill_during_write_back_all_or_nothing():
     watcher = open_store(require_server("neo4j"))
     thread = threading.Thread(target=write)
     thread.start()
+    t0 = time.monotonic()
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and thread.is_alive():  # wait until our write transaction runs
-            # the write statement (CREATE, or MERGE after a refused CREATE); not this query itself
+            # the write statement (it checks, then creates relationships); not this query itself
             rows = _cypher(
                 watcher,
-                "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS '(s)-[r:REL {key' "
+                "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS 'CREATE (s)-[:REL {predicate' "
                 "AND NOT currentQuery STARTS WITH 'SHOW' RETURN count(*) AS n",
             )
             if rows[0]["n"]:

@@ -5,37 +5,39 @@ Mapping of RDF onto the property graph (one fixed schema, created on open)::
     (:Resource {iri})                                  every IRI subject / IRI object (unique iri)
     (:Literal {key, value, datatype?, language?})      every literal object (unique key = hash of
                                                        value, datatype and language)
-    (s:Resource)-[:REL {predicate, graph, key}]->(o)   one relationship per (triple, graph)
+    (s:Resource)-[:REL {predicate, graph}]->(o)        one relationship per (triple, graph)
     (s:Resource)-[:REL {predicate, graph: 'inferred',  one relationship per (triple, run) in the
-        run_id, confidence, method, evidence, time,    ``inferred`` graph: provenance lives
-        key}]->(o)                                     on the relationship itself
+        run_id, confidence, method, evidence,          ``inferred`` graph: provenance lives
+        time}]->(o)                                    on the relationship itself
+    (:NamedGraph {iri, writes})                        one per graph written (unique iri); its
+                                                       lock serialises that graph's writers
 
-  ``key`` is a hash of (triple, graph, run) under a relationship uniqueness constraint.
-
-* Relationship types cannot be parameterised, so every triple uses the single type
-  ``REL`` with the predicate IRI as a property; no user text is ever spliced into
-  Cypher, every value travels as a parameter. Node keys are uniquely indexed;
-  relationship properties deliberately are not (see `SCHEMA`).
+* Every triple uses the single type ``REL`` with the predicate IRI as a property
+  (Neo4j 5.26 takes a type as a parameter, ``$(...)``, but cannot then use its type
+  index to match it). No user text is ever spliced into Cypher: every value travels
+  as a parameter.
 * A triple in several graphs has one relationship per graph. A triple several runs
   inferred has one ``inferred`` relationship per run, so ``undo(run)`` deletes exactly
   that run's relationships and the triple stays while another run still holds it.
-* Nodes are ``MERGE``d on their unique keys. Relationships are written with ``CREATE``
-  first: the uniqueness constraint on ``key`` makes the server refuse the whole change set
-  if any of its (triple, graph[, run]) is stored already, and then it is written again
-  with ``MERGE``, which skips what exists. So writing the same batch twice (for instance
-  a driver retry after a lost commit acknowledgement) never duplicates anything, and the
-  constraints make the database refuse duplicates anyway.
+* No (triple, graph[, run]) is ever stored twice, by the write protocol rather than by
+  an index: a write transaction first locks the ``:NamedGraph`` node of every graph it
+  changes (in sorted order, so writers cannot deadlock), then creates each relationship
+  only if the same one does not exist between the two nodes. The check is an
+  ``Expand(Into)`` between two bound nodes, O(min(out-degree(s), in-degree(o))), and
+  under the lock no concurrent writer of that graph can add the same relationship
+  between the check and the commit. Writing a change set twice (for instance a driver
+  retry after a lost commit acknowledgement) therefore changes nothing. An earlier
+  mapping kept a hashed ``key`` per relationship under a uniqueness constraint; that
+  index cost 40% of the write time, and ``Expand(Into)`` does the same job (see
+  docs/neo4j.md for the figures).
 * A change set is one transaction, so its size is bounded by the server's transaction
   memory (``dbms.memory.transaction.total.max``; with the test server's 768 MB heap
   about 150k triples): load larger graphs in several change sets.
 
 Writes: each `ChangeSet` is one managed write transaction (``session.execute_write``,
-retried by the driver on transient errors and lost connections), made of batched
-``UNWIND`` statements (`BATCH` rows each): removals, run undo, then node merges with
-relationship creates. If the server refuses a create because a relationship's key exists,
-that transaction is rolled back and the change set is applied in a second one that merges
-the relationships instead (CREATE skips MERGE's extra index seeks and node locks per
-row: the statement runs in about half the time). Reads use managed read transactions.
+retried by the driver on transient errors and lost connections), made of a graph lock
+statement and batched ``UNWIND`` statements (`BATCH` rows each): removals, run undo, then
+node merges with relationship creates. Reads use managed read transactions.
 
 `read_property_graph` reads a user's own property graph (any labels and relationship
 types, e.g. ``(:Person)-[:KNOWS]->(:Person)``) into a `TensorKG`.
@@ -71,25 +73,24 @@ BATCH = 50_000
 SCHEMA = (
     "CREATE CONSTRAINT nesykg_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE",
     "CREATE CONSTRAINT nesykg_literal_key IF NOT EXISTS FOR (n:Literal) REQUIRE n.key IS UNIQUE",
-    "CREATE CONSTRAINT nesykg_rel_key IF NOT EXISTS FOR ()-[r:REL]-() REQUIRE r.key IS UNIQUE",
+    "CREATE CONSTRAINT nesykg_named_graph_iri IF NOT EXISTS FOR (n:NamedGraph) REQUIRE n.iri IS UNIQUE",
 )
-# Relationships are CREATEd (or, when one exists, MERGEd) with ``key`` (a hash of triple,
-# graph and run), backed by a relationship uniqueness constraint: an O(log n) index seek
-# per row, and the database itself guarantees that no (triple, graph[, run]) is ever
-# stored twice. No other
-# relationship property is indexed, on purpose: with an index on ``REL(graph)`` the
+# No relationship property is indexed, on purpose: with an index on ``REL(graph)`` the
 # planner answered ``MERGE (s)-[:REL {predicate, graph}]->(o)`` by seeking *every*
-# relationship of that graph, making a batch of N writes O(N * graph size); and a plain
-# expand from the nodes is O(degree), slow on hubs since all triples share one type.
+# relationship of that graph, making a batch of N writes O(N * graph size). Existence
+# checks expand between the two bound nodes instead (see the module docstring).
+
+_LOCK = "UNWIND $graphs AS g MERGE (n:NamedGraph {iri: g}) SET n.writes = coalesce(n.writes, 0) + 1"
+"""Takes the write lock of each graph (a node property write holds an exclusive lock on
+the node until commit); ``$graphs`` is sorted so that two writers lock in the same order."""
 
 # ---------------------------------------------------------------- Cypher (fixed text)
 # Additions are columnar: a batch sends its distinct IRIs (and literals) once, the nodes
 # are merged and collected into a list, and each row is a few integers indexing into
 # that list and into small string tables. The integer columns travel as one fixed-width
-# decimal string each (``$si`` holds row i's subject index at ``i * $si_w``), and the
-# relationship keys as one string of fixed-width hex keys: the Python driver packs one
-# long string in microseconds, but a list of 50,000 ints or short strings in ~0.1 s
-# each, which was a quarter of a load. Every name below is one of ours, never data.
+# decimal string each (``$si`` holds row i's subject index at ``i * $si_w``): the Python
+# driver packs one long string in microseconds, but a list of 50,000 ints in ~0.1 s,
+# which was a quarter of a load. Every name below is one of ours, never data.
 _NODES = "UNWIND $iris AS iri MERGE (n:Resource {iri: iri}) WITH collect(n) AS nodes "
 _OBJECTS = {
     False: "WITH nodes, nodes AS objs ",
@@ -110,30 +111,28 @@ _ROWS = (
     f"UNWIND range(0, $n - 1) AS i WITH i, nodes[{_at('si')}] AS s, objs[{_at('oi')}] AS o, "
     f"$texts[{_at('pi')}] AS p "
 )
-_KEY = "substring($k, i * $k_w, $k_w)"
 _PROV = (
-    ("run_id", f"$texts[{_at('ri')}]"),
     ("confidence", "$c[i]"),
     ("method", f"$texts[{_at('mi')}]"),
     ("evidence", f"$texts[{_at('ei')}]"),
     ("time", f"$times[{_at('ti')}]"),
 )
-# Relationships are written in one of two ways (see `Neo4jStore._apply`): CREATE, the fast
-# path, when none of the change set's keys exists yet (the uniqueness constraint makes the
-# server refuse the whole transaction otherwise), and MERGE, which skips what exists.
-_ADD = {
-    "create": _ROWS + f"CREATE (s)-[r:REL {{key: {_KEY}, predicate: p, graph: $g}}]->(o)",
-    "merge": _ROWS + f"MERGE (s)-[r:REL {{key: {_KEY}}}]->(o) ON CREATE SET r.predicate = p, r.graph = $g",
-}
-_ADD_PROV = {
-    "create": _ROWS
-    + f"CREATE (s)-[r:REL {{key: {_KEY}, predicate: p, graph: 'inferred', "
+# Each row creates its relationship unless the same one exists already (an Expand(Into)
+# between the two nodes; the planner puts an Eager between the checks and the creates).
+# Correct under concurrency because `_LOCK` runs first in the same transaction.
+_ADD = (
+    _ROWS
+    + "WITH s, o, p WHERE NOT EXISTS { (s)-[q:REL]->(o) WHERE q.predicate = p AND q.graph = $g } "
+    + "CREATE (s)-[:REL {predicate: p, graph: $g}]->(o)"
+)
+_ADD_PROV = (
+    _ROWS
+    + f"WITH i, s, o, p, $texts[{_at('ri')}] AS run "
+    + "WHERE NOT EXISTS { (s)-[q:REL]->(o) WHERE q.graph = 'inferred' AND q.predicate = p AND q.run_id = run } "
+    + "CREATE (s)-[:REL {predicate: p, graph: 'inferred', run_id: run, "
     + ", ".join(f"{name}: {expr}" for name, expr in _PROV)
-    + "}]->(o)",
-    "merge": _ROWS
-    + f"MERGE (s)-[r:REL {{key: {_KEY}}}]->(o) ON CREATE SET r.predicate = p, r.graph = 'inferred', "
-    + ", ".join(f"r.{name} = {expr}" for name, expr in _PROV),
-}
+    + "}]->(o)"
+)
 _OBJ = {False: "(o:Resource {iri: row.o})", True: "(o:Literal {key: row.o})"}
 _REMOVE = (
     "UNWIND $rows AS row MATCH (s:Resource {iri: row.s})-[r:REL {predicate: row.p, graph: row.g}]->%OBJ% "
@@ -300,18 +299,9 @@ def _lit_row(o: Literal) -> dict[str, Any]:
     return {"key": literal_key(o), "value": o.value, "datatype": o.datatype, "language": o.language}
 
 
-def rel_key(triple: Triple, graph: str, run_id: str | None = None) -> str:
-    """The ``key`` of the relationship storing `triple` in `graph` (per run in ``inferred``)."""
-    s, p, o = triple
-    obj = "I" + o if type(o) is str else "L" + literal_key(o)  # type: ignore[operator,arg-type]
-    text = "\0".join((s, p, obj, graph, run_id or ""))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-def _statements(templates: dict[str, str], is_lit: bool) -> dict[str, str]:
-    """The ``create`` and ``merge`` statements of one addition batch (nodes, then rows)."""
-    head = _NODES + _OBJECTS[is_lit]
-    return {how: head + body for how, body in templates.items()}
+def _statement(template: str, is_lit: bool) -> str:
+    """The statement of one addition batch: nodes, then rows (`_ADD` / `_ADD_PROV`)."""
+    return _NODES + _OBJECTS[is_lit] + template
 
 
 def _fixed(values: list[int]) -> tuple[str, int]:
@@ -320,13 +310,7 @@ def _fixed(values: list[int]) -> tuple[str, int]:
     return ("%0" + str(width) + "d") * len(values) % tuple(values), width
 
 
-KEY_WIDTH = 32
-"""Characters in a relationship ``key`` (`rel_key`: 16 bytes as hex)."""
-
-
-def _columns(
-    triples: list[Triple], is_lit: bool, provs: list[Provenance] | None = None, graph: str = INFERRED
-) -> dict[str, Any]:
+def _columns(triples: list[Triple], is_lit: bool, provs: list[Provenance] | None = None) -> dict[str, Any]:
     """Parameters of one columnar batch (see `_ADD`): node and string tables, index rows."""
     iris: dict[str, int] = {}
     texts: dict[str, int] = {}
@@ -334,11 +318,7 @@ def _columns(
         "si": [iris.setdefault(t[0], len(iris)) for t in triples],
         "pi": [texts.setdefault(t[1], len(texts)) for t in triples],
     }
-    params: dict[str, Any] = {"n": len(triples), "k_w": KEY_WIDTH}
-    if provs is None:
-        params["k"] = "".join([rel_key(t, graph) for t in triples])
-    else:
-        params["k"] = "".join([rel_key(t, INFERRED, p.run_id) for t, p in zip(triples, provs)])
+    params: dict[str, Any] = {"n": len(triples)}
     if is_lit:
         lits: dict[str, int] = {}
         rows: list[dict[str, Any]] = []
@@ -512,7 +492,7 @@ class Neo4jStore(GraphStore):
             for chunk in _chunks(sorted(removed_lits)):
                 steps.append((_DROP_ORPHAN_LITS, {"keys": chunk}))
 
-        adds: list[tuple[dict[str, str], dict[str, Any]]] = []
+        adds: list[tuple[str, dict[str, Any]]] = []
         for is_lit in (False, True):
             by_graph: dict[str, list[Triple]] = {}
             for t, g in dict.fromkeys(changes.add):
@@ -520,9 +500,9 @@ class Neo4jStore(GraphStore):
                     by_graph.setdefault(g, []).append(t)
             for g, triples in sorted(by_graph.items()):
                 for chunk in _chunks(triples):
-                    params = _columns(chunk, is_lit, graph=g)
+                    params = _columns(chunk, is_lit)
                     params["g"] = g
-                    adds.append((_statements(_ADD, is_lit), params))
+                    adds.append((_statement(_ADD, is_lit), params))
             seen: set[tuple[str, Triple]] = set()
             records = []
             for t, p in changes.provenance:
@@ -532,29 +512,23 @@ class Neo4jStore(GraphStore):
                 records.append((t, p))
             for chunk in _chunks(records):
                 params = _columns([t for t, _ in chunk], is_lit, [p for _, p in chunk])
-                adds.append((_statements(_ADD_PROV, is_lit), params))
+                adds.append((_statement(_ADD_PROV, is_lit), params))
+        if not steps and not adds:
+            return
+
+        graphs = {g for _, g in changes.add} | {g for _, g in changes.remove}
+        if changes.provenance or changes.undo_runs:
+            graphs.add(INFERRED)
 
         @no_futile_retries
-        def work(tx: Any, how: str) -> None:
-            for query, params in steps:
+        def work(tx: Any) -> None:
+            tx.run(_LOCK, graphs=sorted(graphs)).consume()
+            for query, params in steps + adds:
                 tx.run(query, params).consume()
-            for queries, params in adds:
-                tx.run(queries[how], params).consume()
-
-        import neo4j.exceptions as nx
 
         try:
             with self._driver.session(database=self._database) as session:
-                try:
-                    # the fast path; the key constraint refuses it if any key exists already
-                    session.execute_write(work, "create")
-                except nx.ConstraintError:
-                    if not adds:
-                        raise
-                    # rolled back as a whole (an earlier copy of the change set, e.g. one
-                    # whose commit acknowledgement was lost, or overlapping data): write
-                    # it again with MERGE, which skips the relationships that exist
-                    session.execute_write(work, "merge")
+                session.execute_write(work)
         except Exception as e:  # noqa: BLE001
             self._raise(e, "write (the transaction was rolled back or not confirmed; retrying it is safe)")
 
@@ -571,6 +545,7 @@ class Neo4jStore(GraphStore):
 
         @no_futile_retries
         def work(tx: Any) -> Any:
+            tx.run(_LOCK, graphs=[INFERRED]).consume()
             rec = tx.run(_UNDO_COUNT, run=run_id).single()
             if not rec or not rec["records"]:
                 return missing
@@ -689,8 +664,9 @@ class Neo4jStore(GraphStore):
         return run_readonly_cypher(self, query, params, limit=limit, timeout_s=timeout_s)
 
     def clear(self) -> None:
-        """Delete every nesykg node and relationship (``:Resource``, ``:Literal``, ``:REL``),
-        in batches; other data in the database is left alone. Not transactional."""
+        """Delete every nesykg node and relationship (``:Resource``, ``:Literal``,
+        ``:NamedGraph``, ``:REL``), in batches; other data in the database is left alone.
+        Not transactional."""
         if self._pending is not None:
             raise InputError("clear() cannot run inside a transaction block")
         try:
@@ -699,7 +675,7 @@ class Neo4jStore(GraphStore):
                     "MATCH ()-[r:REL]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
                 ).consume()
                 session.run(
-                    "MATCH (n) WHERE (n:Resource OR n:Literal) AND NOT EXISTS { (n)--() } "
+                    "MATCH (n) WHERE (n:Resource OR n:Literal OR n:NamedGraph) AND NOT EXISTS { (n)--() } "
                     "CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
                 ).consume()
         except Exception as e:  # noqa: BLE001
