@@ -239,6 +239,10 @@ class GraphStore(ABC):
     def _count(self, pattern: Pattern, graph: str) -> int:
         return sum(1 for _ in self._match(pattern, (graph,)))
 
+    def _count_union(self, pattern: Pattern, graphs: tuple[str, ...]) -> int:
+        """Distinct triples matching `pattern` in the union of several graphs."""
+        return sum(1 for _ in self.triples(pattern, graphs))
+
     def _close(self) -> None:
         return None
 
@@ -411,7 +415,7 @@ class GraphStore(ABC):
         names = self._resolve_graphs(graphs)
         if len(names) == 1:
             return self._count(pattern, names[0])
-        return sum(1 for _ in self.triples(pattern, names))
+        return self._count_union(pattern, names)
 
     def __len__(self) -> int:
         return self.count()

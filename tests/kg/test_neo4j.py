@@ -169,6 +169,64 @@ def _duplicates(store) -> int:
     return rows[0]["dups"]
 
 
+def _tallies(store) -> tuple[dict[str, int], dict[str, int]]:
+    """Each graph's ``relationships`` tally and the relationships really stored."""
+    kept = _cypher(store, "MATCH (g:NamedGraph) WHERE g.relationships > 0 RETURN g.iri AS g, g.relationships AS n")
+    real = _cypher(store, "MATCH ()-[r:REL]->() RETURN r.graph AS g, count(*) AS n")
+    return {r["g"]: r["n"] for r in kept}, {r["g"]: r["n"] for r in real}
+
+
+def test_graph_tallies_follow_every_write(store):
+    """graphs(), stats() and whole-graph counts read per-graph tallies kept in the write
+    transactions (O(graphs), not a scan of every relationship); they stay exact through
+    overlapping adds, removals of present and absent triples, undo and rolled-back writes."""
+    run, other = new_run_id("tally"), new_run_id("tally")
+    triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_triples=50)]
+    store.add_many(triples[:30])
+    store.add_many(triples[20:])  # 10 exist
+    store.add_many(triples[:5], graph="expert")
+    store.add((ex("e1"), ex("label"), Literal("one")), graph="expert")
+    store.add_inferred([(t, Provenance(0.5, "rule", "a", run)) for t in triples[:8]])
+    store.add_inferred([(t, Provenance(0.6, "rule", "b", other)) for t in triples[4:6]])
+    store.remove_many(triples[:3] + [(ex("absent"), ex("r0"), ex("e1"))])
+    kept, real = _tallies(store)
+    assert kept == real == {"domain": 47, "expert": 6, "inferred": 10}
+    assert store.graphs() == ["domain", "expert", "inferred"]
+    assert store.count(graphs="domain") == 47 and store.count(graphs="inferred") == 8
+    assert store.stats().triples == {"domain": 47, "expert": 6, "inferred": 8}
+    with pytest.raises(InputError):
+        with store.transaction():  # rolled back as a whole: the tallies too
+            store.add_many(triples[40:] + [(ex("new"), ex("r9"), ex("e2"))])
+            store.remove(triples[10])
+            raise InputError("changed my mind")
+    assert store.undo(run) == 6  # 2 of its 8 triples are still held by the other run
+    assert store.undo(other) == 2
+    kept, real = _tallies(store)
+    assert kept == real == {"domain": 47, "expert": 6}
+    assert store.graphs() == ["domain", "expert"]
+    store.remove_many(triples[:5], graph="expert")
+    store.remove((ex("e1"), ex("label"), Literal("one")), graph="expert")
+    assert store.graphs() == ["domain"] and store.count(graphs="expert") == 0
+
+
+def test_tallies_made_for_data_from_earlier_versions(store):
+    """A database written before the tallies (relationships with a ``key``, no
+    :NamedGraph nodes) is counted once when a store opens it."""
+    _cypher(
+        store,
+        "UNWIND range(0, 29) AS i MERGE (s:Resource {iri: 'urn:x:e' + i}) MERGE (o:Resource {iri: 'urn:x:e' + (i + 1)}) "
+        "CREATE (s)-[:REL {predicate: 'urn:x:next', graph: CASE WHEN i < 20 THEN 'domain' ELSE 'expert' END, key: 'k' + i}]->(o)",
+    )
+    assert _cypher(store, "MATCH (g:NamedGraph) RETURN count(g) AS n") == [{"n": 0}]
+    with open_store(require_server("neo4j")) as again:
+        assert again.graphs() == ["domain", "expert"]
+        assert again.count(graphs="domain") == 20 and again.count(graphs="expert") == 10
+        again.add(("urn:x:e0", "urn:x:next", "urn:x:e1"))  # exists: no duplicate, tally unchanged
+        again.add(("urn:x:e0", "urn:x:next", "urn:x:e5"))
+        kept, real = _tallies(again)
+        assert kept == real == {"domain": 21, "expert": 10}
+
+
 def test_concurrent_writers_never_duplicate(store):
     """Writers of the same graph serialise on its lock node: four stores (four drivers)
     writing overlapping change sets at the same time store each triple once. Without the
@@ -205,6 +263,8 @@ def test_concurrent_writers_never_duplicate(store):
     assert store.count(graphs="domain") == len(set(triples))
     assert store.count(graphs="inferred") == 500
     assert _cypher(store, "MATCH ()-[r:REL {graph: 'inferred'}]->() RETURN count(r) AS n") == [{"n": 500}]
+    kept, real = _tallies(store)
+    assert kept == real == {"domain": len(set(triples)), "inferred": 500}
     # every change set that wrote took its graph's lock (3 rounds x 4 writers x chunks)
     writes = {r["g"]: r["w"] for r in _cypher(store, "MATCH (g:NamedGraph) RETURN g.iri AS g, g.writes AS w")}
     assert writes["inferred"] == 12 and writes["domain"] == sum(3 * -(-3000 // (400 + 150 * k)) for k in range(4))

@@ -53,6 +53,14 @@ def test_named_graphs_and_unions(store):
     assert len(union) == len(set(union)) == 4  # each triple once
     assert store.count(graphs=["expert"]) == 2
     assert len(store) == 4
+    assert store.count(graphs=["domain", "expert"]) == 4
+    # inferred by two runs and stated in domain: still one triple of the union
+    t = family_triples()[0]
+    for run in (new_run_id("union"), new_run_id("union")):
+        store.add_inferred([(t, Provenance(0.5, "rule", "u", run))])
+    assert store.count(graphs="inferred") == 1
+    assert len(store) == 4 and store.count((None, ex("parent"), None)) == 4
+    assert store.count((ex("homer"), None, None), graphs=["domain", "expert"]) == 3
 
 
 def test_remove_only_from_named_graph(store):

@@ -9,8 +9,9 @@ Mapping of RDF onto the property graph (one fixed schema, created on open)::
     (s:Resource)-[:REL {predicate, graph: 'inferred',  one relationship per (triple, run) in the
         run_id, confidence, method, evidence,          ``inferred`` graph: provenance lives
         time}]->(o)                                    on the relationship itself
-    (:NamedGraph {iri, writes})                        one per graph written (unique iri); its
-                                                       lock serialises that graph's writers
+    (:NamedGraph {iri, relationships, writes})         one per graph written (unique iri); its
+                                                       lock serialises that graph's writers,
+                                                       which keep its relationship tally
 
 * Every triple uses the single type ``REL`` with the predicate IRI as a property
   (Neo4j 5.26 takes a type as a parameter, ``$(...)``, but cannot then use its type
@@ -80,9 +81,30 @@ SCHEMA = (
 # relationship of that graph, making a batch of N writes O(N * graph size). Existence
 # checks expand between the two bound nodes instead (see the module docstring).
 
-_LOCK = "UNWIND $graphs AS g MERGE (n:NamedGraph {iri: g}) SET n.writes = coalesce(n.writes, 0) + 1"
+_LOCK = (
+    "UNWIND $graphs AS g MERGE (n:NamedGraph {iri: g}) ON CREATE SET n.relationships = 0, n.writes = 0 "
+    "SET n.writes = n.writes + 1"
+)
 """Takes the write lock of each graph (a node property write holds an exclusive lock on
 the node until commit); ``$graphs`` is sorted so that two writers lock in the same order."""
+
+
+def _tally(graph: str, sign: str = "+", group: str = "") -> str:
+    """Cypher that adds (or subtracts) the rows counted so far to a graph's
+    ``relationships`` tally, under the lock `_LOCK` took on it."""
+    return (
+        f"WITH {group}count(*) AS n MATCH (gn:NamedGraph {{iri: {graph}}}) "
+        f"SET gn.relationships = gn.relationships {sign} n"
+    )
+
+
+_COUNTED = "MATCH (g:NamedGraph) WHERE g.relationships IS NOT NULL RETURN g LIMIT 1"
+_ANY_REL = "MATCH ()-[r:REL]->() RETURN r LIMIT 1"
+_RECOUNT = (
+    "MATCH ()-[r:REL]->() WITH r.graph AS g, count(*) AS n "
+    "MERGE (gn:NamedGraph {iri: g}) SET gn.relationships = n, gn.writes = coalesce(gn.writes, 0)"
+)
+"""Tallies for a database written by a nesykg that kept none (one scan, once)."""
 
 # ---------------------------------------------------------------- Cypher (fixed text)
 # Additions are columnar: a batch sends its distinct IRIs (and literals) once, the nodes
@@ -123,7 +145,8 @@ _PROV = (
 _ADD = (
     _ROWS
     + "WITH s, o, p WHERE NOT EXISTS { (s)-[q:REL]->(o) WHERE q.predicate = p AND q.graph = $g } "
-    + "CREATE (s)-[:REL {predicate: p, graph: $g}]->(o)"
+    + "CREATE (s)-[:REL {predicate: p, graph: $g}]->(o) "
+    + _tally("$g")
 )
 _ADD_PROV = (
     _ROWS
@@ -131,14 +154,18 @@ _ADD_PROV = (
     + "WHERE NOT EXISTS { (s)-[q:REL]->(o) WHERE q.graph = 'inferred' AND q.predicate = p AND q.run_id = run } "
     + "CREATE (s)-[:REL {predicate: p, graph: 'inferred', run_id: run, "
     + ", ".join(f"{name}: {expr}" for name, expr in _PROV)
-    + "}]->(o)"
+    + "}]->(o) "
+    + _tally("'inferred'")
 )
 _OBJ = {False: "(o:Resource {iri: row.o})", True: "(o:Literal {key: row.o})"}
 _REMOVE = (
     "UNWIND $rows AS row MATCH (s:Resource {iri: row.s})-[r:REL {predicate: row.p, graph: row.g}]->%OBJ% "
-    "DELETE r"
+    "DELETE r " + _tally("g", "-", group="row.g AS g, ")
 )
-_UNDO = "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() WHERE r.graph = 'inferred' DELETE r"
+_UNDO = (
+    "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() WHERE r.graph = 'inferred' DELETE r "
+    + _tally("'inferred'", "-")
+)
 _UNDO_COUNT = (
     "MATCH (s)-[r:REL {run_id: $run}]->(o) WHERE r.graph = 'inferred' "
     "WITH s, o, r.predicate AS p "
@@ -415,8 +442,9 @@ class Neo4jStore(GraphStore):
             self._raise(e, "schema setup")
 
     def _ensure_schema(self) -> None:
-        """Create the constraints if missing; a user without schema rights may still
-        open a database where they exist."""
+        """Create the constraints if missing (a user without schema rights may still
+        open a database where they exist), and the per-graph tallies if the data was
+        written before nesykg kept them."""
         import neo4j.exceptions as nx
 
         with self._driver.session(database=self._database) as session:
@@ -434,6 +462,9 @@ class Neo4jStore(GraphStore):
                             " that nesykg needs; create it once as an admin or use an admin user"
                         ) from None
                     raise
+            if session.run(_ANY_REL).peek() is not None and session.run(_COUNTED).peek() is None:
+                # written by a nesykg that kept no per-graph tallies: count once
+                session.execute_write(lambda tx: tx.run(_RECOUNT).consume())
 
     # ------------------------------------------------------------- plumbing
     @property
@@ -603,6 +634,9 @@ class Neo4jStore(GraphStore):
                     yield Triple(subj, row[0], Literal(row[2], row[3], row[4]))
 
     def _count(self, pattern: Pattern, graph: str) -> int:
+        if graph != INFERRED and pattern == (None, None, None):  # the graph's tally
+            recs = self._read("MATCH (g:NamedGraph {iri: $g}) RETURN g.relationships AS n", g=graph)
+            return int(recs[0]["n"] or 0) if recs else 0
         if graph == INFERRED:
             query, params = self._pattern_query(
                 pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False
@@ -611,9 +645,17 @@ class Neo4jStore(GraphStore):
             query, params = self._pattern_query(pattern, "count(r) AS n", distinct=False)
         return self._read(query, graphs=[graph], **params)[0]["n"]
 
+    def _count_union(self, pattern: Pattern, graphs: tuple[str, ...]) -> int:
+        # counted on the server: a triple in several graphs (or several runs) counts once
+        query, params = self._pattern_query(
+            pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False
+        )
+        return self._read(query, graphs=list(graphs), **params)[0]["n"]
+
     def _graph_names(self) -> list[str]:
-        recs = self._read("MATCH ()-[r:REL]->() RETURN DISTINCT r.graph AS g")
-        return [r["g"] for r in recs if r["g"]]
+        # O(graphs): each graph's relationships are tallied on its :NamedGraph node
+        recs = self._read("MATCH (g:NamedGraph) WHERE g.relationships > 0 RETURN g.iri AS g")
+        return [r["g"] for r in recs]
 
     def _provenance_records(
         self, triple: Triple | None = None, run_id: str | None = None
@@ -643,7 +685,8 @@ class Neo4jStore(GraphStore):
 
     def stats(self) -> StoreStats:
         per = self._read(
-            "MATCH (s)-[r:REL]->(o) WHERE r.graph <> 'inferred' RETURN r.graph AS g, count(r) AS n"
+            "MATCH (g:NamedGraph) WHERE g.relationships > 0 AND g.iri <> 'inferred' "
+            "RETURN g.iri AS g, g.relationships AS n"
         )
         per_graph = {r["g"]: r["n"] for r in per}
         inferred = self._count((None, None, None), INFERRED)
