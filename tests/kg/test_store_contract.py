@@ -71,6 +71,10 @@ def test_remove_only_from_named_graph(store):
     assert t not in set(store.triples(graphs="domain"))
     assert t in set(store.triples(graphs="expert"))
     store.remove(t, graph="domain")  # absent: no error
+    assert store.graphs() == ["expert"]  # an emptied graph is no longer listed
+    assert store.stats().triples == {"expert": 1}
+    store.remove(t, graph="expert")
+    assert store.graphs() == [] and len(store) == 0
 
 
 def test_transaction_commits_atomically(store):

