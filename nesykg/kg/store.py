@@ -243,6 +243,10 @@ class GraphStore(ABC):
         """Distinct triples matching `pattern` in the union of several graphs."""
         return sum(1 for _ in self.triples(pattern, graphs))
 
+    def _count_all(self, pattern: Pattern) -> int:
+        """Distinct triples matching `pattern` in the union of every user graph."""
+        return self._count_union(pattern, self._resolve_graphs(None))
+
     def _close(self) -> None:
         return None
 
@@ -396,7 +400,12 @@ class GraphStore(ABC):
         """Triples matching `pattern` in the union of `graphs` (each triple once)."""
         if len(pattern) != 3:
             raise InputError(f"a triple pattern has 3 positions, got {pattern!r}")
-        names = self._resolve_graphs(graphs)
+        if graphs is None:
+            yield from self._match_all(pattern)
+        else:
+            yield from self._union(pattern, self._resolve_graphs(graphs))
+
+    def _union(self, pattern: Pattern, names: tuple[str, ...]) -> Iterator[Triple]:
         it = self._match(pattern, names)
         if len(names) == 1:
             yield from it
@@ -407,11 +416,19 @@ class GraphStore(ABC):
                 seen.add(t)
                 yield t
 
+    def _match_all(self, pattern: Pattern) -> Iterator[Triple]:
+        """Triples matching `pattern` in the union of every user graph, each once (what
+        reads naming no graph ask). Server backends override it with one query, so that
+        such a read does not first ask the server for its graph list."""
+        return self._union(pattern, self._resolve_graphs(None))
+
     def __contains__(self, triple: object) -> bool:
         return any(True for _ in self.triples(tuple(triple)))  # type: ignore[arg-type]
 
     def count(self, pattern: Pattern = (None, None, None), graphs: GraphSelection = None) -> int:
         """Number of distinct triples matching `pattern` in the union of `graphs`."""
+        if graphs is None:
+            return self._count_all(pattern)
         names = self._resolve_graphs(graphs)
         if len(names) == 1:
             return self._count(pattern, names[0])

@@ -160,7 +160,7 @@ _ADD_PROV = (
 _OBJ = {False: "(o:Resource {iri: row.o})", True: "(o:Literal {key: row.o})"}
 _REMOVE = (
     "UNWIND $rows AS row MATCH (s:Resource {iri: row.s})-[r:REL {predicate: row.p, graph: row.g}]->%OBJ% "
-    "DELETE r " + _tally("g", "-", group="row.g AS g, ")
+    "USING INDEX s:Resource(iri) DELETE r " + _tally("g", "-", group="row.g AS g, ")
 )
 _UNDO = (
     "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() WHERE r.graph = 'inferred' DELETE r "
@@ -173,11 +173,11 @@ _UNDO_COUNT = (
     "AND q.predicate = p AND q.run_id <> $run } THEN 0 ELSE 1 END) AS gone"
 )
 _DROP_ORPHANS = (
-    "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) USING INDEX n:Resource(iri) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
     "DELETE n"
 )
 _DROP_ORPHAN_LITS = (
-    "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) USING INDEX n:Literal(key) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
     "DELETE n"
 )
 _RETURN_GROUPED = (
@@ -596,8 +596,10 @@ class Neo4jStore(GraphStore):
     # ------------------------------------------------------------------ reads
     @staticmethod
     def _pattern_query(
-        pattern: Pattern, ret: str, distinct: bool = True, extra: str = ""
+        pattern: Pattern, ret: str, distinct: bool = True, extra: str = "", any_graph: bool = False
     ) -> tuple[str, dict[str, Any]]:
+        """Cypher matching `pattern` in the graphs ``$graphs`` (in every graph when
+        `any_graph`: each ``REL`` belongs to exactly one user graph)."""
         s, p, o = pattern
         params: dict[str, Any] = {}
         subj = "(s:Resource)"
@@ -612,20 +614,34 @@ class Neo4jStore(GraphStore):
         else:
             obj = "(o:Literal {key: $o})"
             params["o"] = literal_key(o)  # type: ignore[arg-type]
-        where = "r.graph IN $graphs" + extra
+        where = ("true" if any_graph else "r.graph IN $graphs") + extra
         if p is not None:
             where += " AND r.predicate = $p"
             params["p"] = p
-        query = f"MATCH {subj}-[r:REL]->{obj} WHERE {where} RETURN {'DISTINCT ' if distinct else ''}{ret}"
+        # A bound end is always an index seek. Left to itself, the planner may scan the whole
+        # iri index in order to feed the grouped RETURN in order (seen with plans made while
+        # the database was small: 17k index entries read for one subject, 3.5 ms, not 1.2 ms).
+        hint = ""
+        if s is not None:
+            hint = "USING INDEX s:Resource(iri) "
+        elif o is not None:
+            hint = "USING INDEX o:Resource(iri) " if type(o) is str else "USING INDEX o:Literal(key) "
+        query = f"MATCH {subj}-[r:REL]->{obj} {hint}WHERE {where} RETURN {'DISTINCT ' if distinct else ''}{ret}"
         return query, params
 
     def _match(self, pattern: Pattern, graphs: tuple[str, ...]) -> Iterator[Triple]:
+        return self._grouped(pattern, graphs)
+
+    def _match_all(self, pattern: Pattern) -> Iterator[Triple]:
+        return self._grouped(pattern, None)  # each triple once: collect(DISTINCT ...) per subject
+
+    def _grouped(self, pattern: Pattern, graphs: tuple[str, ...] | None) -> Iterator[Triple]:
         for t in pattern:
             if t is not None and not isinstance(t, (str, Literal)):
                 raise InputError(f"invalid term in pattern {pattern!r}")
         # one record per subject: the driver spends most of a large read creating records
-        query, params = self._pattern_query(pattern, _RETURN_GROUPED, distinct=False)
-        for rec in self._read(query, graphs=list(graphs), **params):
+        query, params = self._pattern_query(pattern, _RETURN_GROUPED, distinct=False, any_graph=graphs is None)
+        for rec in self._read(query, graphs=list(graphs or ()), **params):
             subj = rec["s"]
             for row in rec["po"]:
                 if len(row) == 2:
@@ -645,12 +661,16 @@ class Neo4jStore(GraphStore):
             query, params = self._pattern_query(pattern, "count(r) AS n", distinct=False)
         return self._read(query, graphs=[graph], **params)[0]["n"]
 
-    def _count_union(self, pattern: Pattern, graphs: tuple[str, ...]) -> int:
+    def _count_union(self, pattern: Pattern, graphs: tuple[str, ...] | None) -> int:
         # counted on the server: a triple in several graphs (or several runs) counts once
         query, params = self._pattern_query(
-            pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False
+            pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False,
+            any_graph=graphs is None,
         )
-        return self._read(query, graphs=list(graphs), **params)[0]["n"]
+        return self._read(query, graphs=list(graphs or ()), **params)[0]["n"]
+
+    def _count_all(self, pattern: Pattern) -> int:
+        return self._count_union(pattern, None)
 
     def _graph_names(self) -> list[str]:
         # O(graphs): each graph's relationships are tallied on its :NamedGraph node

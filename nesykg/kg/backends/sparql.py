@@ -304,6 +304,26 @@ class SparqlStore(GraphStore):
         for row in self._select(q):
             yield Triple(from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"]))
 
+    # Reads naming no graph: every nesykg graph but the provenance one, found by its IRI
+    # in the same query (listing the endpoint's graphs first took 5-20 ms on Oxigraph).
+    _USER_GRAPHS = (
+        f'FILTER(isIRI(?g) && STRSTARTS(STR(?g), "{GRAPH_NS}") && ?g != <{graph_iri(PROVENANCE_GRAPH)}>)'
+    )
+
+    def _match_all(self, pattern: Pattern) -> Iterator[Triple]:
+        values, tp = self._pattern_text(pattern)
+        q = f"SELECT DISTINCT ?s ?p ?o WHERE {{ {values} GRAPH ?g {{ {tp} }} {self._USER_GRAPHS} }}"
+        for row in self._select(q):
+            yield Triple(from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"]))
+
+    def _count_all(self, pattern: Pattern) -> int:
+        values, tp = self._pattern_text(pattern)
+        q = (
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {values} "
+            f"GRAPH ?g {{ {tp} }} {self._USER_GRAPHS} }} }}"
+        )
+        return int(next(self._select(q))["n"].value)
+
     def _count(self, pattern: Pattern, graph: str) -> int:
         values, tp = self._pattern_text(pattern)
         q = f"SELECT (COUNT(*) AS ?n) WHERE {{ {values} GRAPH <{graph_iri(graph)}> {{ {tp} }} }}"
