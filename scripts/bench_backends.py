@@ -27,7 +27,8 @@ transaction (Neo4j: one managed write transaction of batched UNWIND statements;
 SPARQL: one update request; embedded: one bulk ``extend``); a single 185k-triple
 transaction would exceed the test Neo4j server's transaction memory (768 MB heap).
 1-hop: ``store.triples((e, None, None), graphs="domain")`` for sampled entities through the
-store API, and the same naming no graph ("1-hop all", the default for callers). 2-hop: each backend's native query for the
+store API, and the same naming no graph ("1-hop all", the default for callers); 20
+untimed lookups of each kind come first. 2-hop: each backend's native query for the
 distinct entities two hops out (Cypher on Neo4j, SPARQL elsewhere).
 """
 
@@ -128,6 +129,10 @@ def bench_one(name: str, store, triples, sample1, sample2, two_hop, load_s: list
     n = store.count(graphs="domain")
     if n != len(triples):
         raise SystemExit(f"{name}: {n} triples in the store after loading {len(triples)}")
+    for e in sample1[:20]:  # warm-up, not timed: a server's first reads compile their code paths
+        list(store.triples((e, None, None), graphs="domain"))
+        list(store.triples((e, None, None)))
+        two_hop(e)
     one = []
     for e in sample1:
         t = time.perf_counter()
