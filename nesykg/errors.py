@@ -15,6 +15,7 @@ __all__ = [
     "ParseError",
     "UnsupportedCapabilityError",
     "StoreError",
+    "PartialWriteError",
     "StoreLockedError",
     "StoreUnavailableError",
     "AuthenticationError",
@@ -68,6 +69,18 @@ class UnsupportedCapabilityError(NesykgError):
 
 class StoreError(NesykgError):
     """A store could not be opened, read or written."""
+
+
+class PartialWriteError(StoreError):
+    """A write done in several transactions failed after some of them committed.
+
+    `written` triples (of `total`) are in the store; each transaction was all or nothing.
+    """
+
+    def __init__(self, message: str, written: int, total: int):
+        self.written = written
+        self.total = total
+        super().__init__(message)
 
 
 class StoreLockedError(StoreError):

@@ -23,6 +23,7 @@ __all__ = [
     "open_cli_store",
     "print_json",
     "byte_progress",
+    "count_progress",
     "DEFAULT_STORE",
 ]
 
@@ -97,5 +98,19 @@ def byte_progress(total: int, description: str, min_bytes: int = 2 << 20) -> Ite
         transient=True,
         console=err_console(),
     ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@contextmanager
+def count_progress(total: int | None, description: str, unit: str = "triples") -> Iterator[Callable[[int], None]]:
+    """A transient rich progress bar over `total` items (`unit`); without a total it
+    counts what is done and shows the rate."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit)]
+    if total is not None:
+        columns.append(TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=err_console()) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, byte_progress, console, open_cli_store, print_json
+from nesykg.cli.common import (
+    DEFAULT_STORE,
+    JsonOpt,
+    StoreOpt,
+    byte_progress,
+    console,
+    count_progress,
+    open_cli_store,
+    print_json,
+)
 
 app = typer.Typer(
     help="Work with a graph store: load files, show statistics, run SPARQL, export, undo runs.\n\n"
@@ -17,6 +27,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+BatchOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--batch",
+        min=1,
+        help="Write in transactions of this many triples, not one (for a server whose transaction"
+        " memory cannot hold the whole write). Each is all or nothing; rerun to complete a failed write.",
+    ),
+]
 GraphsOpt = Annotated[
     Optional[list[str]],
     typer.Option("--graph", "-g", help="Graph(s) to read; repeat for a union. Default: every user graph."),
@@ -42,6 +61,7 @@ def load_cmd(
     namespace: Annotated[
         Optional[str], typer.Option(help="Dataset name for TSV/CSV local names (default: the folder or file name).")
     ] = None,
+    batch: BatchOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Load files into a graph, all or nothing.
@@ -49,15 +69,24 @@ def load_cmd(
     A malformed line in any file aborts the whole load with file, line and reason; the
     store is left as it was. Loading into 'inferred' records a run you can undo.
 
+    A server holds a transaction in its memory: for loads larger than it allows (Neo4j
+    says so), add --batch N to write transactions of N triples after the files are
+    parsed. Each is all or nothing; if one fails, running the same load again
+    completes it without duplicates.
+
     Example: nesykg kg load umls/train.tsv --graph domain --store kg.db
+    Example: nesykg kg load wikidata5m.tsv --store neo4j://localhost:7687 --batch 100000
     """
     from nesykg.kg.io import import_files
     from nesykg.kg.terms import dataset_namespace
 
     ns = dataset_namespace(namespace) if namespace else None
     total = sum(p.stat().st_size for p in files if p.is_file())
-    with open_cli_store(store, create=True) as st, byte_progress(total, "loading") as progress:
-        result = import_files(st, files, graph, format=format, namespace=ns, progress=progress)
+    with contextlib.ExitStack() as stack:
+        st = stack.enter_context(open_cli_store(store, create=True))
+        progress = stack.enter_context(byte_progress(total, "reading"))
+        on_write = stack.enter_context(count_progress(None, "writing")) if batch and not st.native_bulk else None
+        result = import_files(st, files, graph, format=format, namespace=ns, progress=progress, batch=batch, on_write=on_write)
         size = st.count(graphs=graph)
     info = {"files": list(result.files), "graph": graph, "triples_read": result.triples, "graph_size": size,
             "run_id": result.run_id, "store": store}
@@ -209,48 +238,34 @@ def undo_cmd(
 
 
 # ------------------------------------------------------------ copy and cypher (issue 3)
-def _copy_store(src: object, dst: object, graphs: list[str] | None) -> dict[str, int]:
-    """Copy user graphs and provenance from `src` to `dst` in one change set (all or nothing).
-
-    Returns triples written per graph (``inferred`` counts provenance records).
-    """
-    from nesykg.kg.store import Capability
-    from nesykg.kg.terms import INFERRED
-
-    names = graphs if graphs else src.graphs()  # type: ignore[attr-defined]
-    counts: dict[str, int] = {}
-    with dst.transaction():  # type: ignore[attr-defined]
-        for g in names:
-            if g == INFERRED:
-                if not src.supports(Capability.ANNOTATIONS):  # type: ignore[attr-defined]
-                    continue
-                records = src._provenance_records()  # type: ignore[attr-defined]
-                counts[g] = dst.add_inferred(records)  # type: ignore[attr-defined]
-            else:
-                counts[g] = dst.add_many(src.triples(graphs=g), graph=g)  # type: ignore[attr-defined]
-    return counts
-
-
 @app.command("copy")
 def copy_cmd(
     src: Annotated[str, typer.Argument(help="Source store: a folder, neo4j://HOST:PORT, bolt://..., or http(s):// SPARQL query URL.")],
     dst: Annotated[str, typer.Argument(help="Destination store (a folder is created if missing).")],
     graph: GraphsOpt = None,
+    batch: BatchOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Copy graphs with their provenance from one store to another, all or nothing.
 
     Every user graph by default; 'inferred' is copied with its provenance records, so
     runs can still be listed and undone in the destination. Triples already in the
-    destination stay (set semantics, no duplicates).
+    destination stay (set semantics, no duplicates). With --batch N the copy is written
+    in transactions of N triples (for destinations whose transaction memory cannot hold
+    it all); if one fails, running the same copy again completes it.
 
-    Example: nesykg kg copy .nesykg/store neo4j://localhost:7687
+    Example: nesykg kg copy .nesykg/store neo4j://localhost:7687 --batch 100000
     """
     import time
 
+    from nesykg.kg.batches import copy_store
+
     t0 = time.perf_counter()
-    with open_cli_store(src) as s, open_cli_store(dst, create=True) as d:
-        counts = _copy_store(s, d, list(graph) if graph else None)
+    with contextlib.ExitStack() as stack:
+        s = stack.enter_context(open_cli_store(src))
+        d = stack.enter_context(open_cli_store(dst, create=True))
+        on_write = stack.enter_context(count_progress(None, "copying")) if batch else None
+        counts = copy_store(s, d, list(graph) if graph else None, batch=batch, on_write=on_write)
         location = d.location
     info = {"source": src, "destination": location, "graphs": counts, "total": sum(counts.values()),
             "seconds": round(time.perf_counter() - t0, 3)}

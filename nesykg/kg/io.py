@@ -20,6 +20,10 @@ backend's own parser (`GraphStore.native_bulk`); both are one atomic write.
 
 Memory bound: an import holds its files until the atomic write: as text on the fast paths
 (about 120 bytes a triple), else as Python objects (about 0.5 KB a triple).
+
+A load larger than a server's transaction memory can be written in batches
+(``import_files(..., batch=N)``, ``nesykg kg load --batch N``): parsed and validated first,
+then written in transactions of N triples each (`nesykg.kg.batches`).
 """
 
 from __future__ import annotations
@@ -149,8 +153,16 @@ def import_files(
     namespace: str | None = None,
     progress: ProgressFn | None = None,
     confidence: float = 1.0,
+    batch: int | None = None,
+    on_write: ProgressFn | None = None,
 ) -> ImportResult:
     """Import files into `graph` all-or-nothing: nothing is written if any file fails.
+
+    With `batch`, a store without its own bulk loader (Neo4j, SPARQL endpoints) is
+    written in transactions of at most `batch` triples instead of one, for loads larger
+    than the server's transaction memory; every file is still parsed and validated
+    before anything is written (see `nesykg.kg.batches`). The embedded store's bulk
+    load has no such limit and stays one all-or-nothing write.
 
     Args:
         store: target store.
@@ -161,15 +173,25 @@ def import_files(
         namespace: namespace IRI for local names in TSV/CSV (default: per file's dataset).
         progress: byte-progress callback.
         confidence: confidence recorded for imports into ``inferred``.
+        batch: triples per transaction (see above); None: one transaction.
+        on_write: called with the triples of each committed batch (progress bars).
     """
+    from nesykg.kg.batches import chunked, write_batches
+
     check_graph_name(graph)
     if not paths:
         raise InputError("no files to import")
     run_id = None
     if graph != INFERRED and all(FORMATS[detect_format(p, format)][1] is None for p in paths):
         blocks = [read_block(p, graph, format, namespace, progress) for p in paths]
-        store.apply_changes(ChangeSet(bulk=blocks), validate=False)
-        return ImportResult(tuple(str(p) for p in paths), graph, sum(b.count for b in blocks), None)
+        count = sum(b.count for b in blocks)
+        if batch is None or store.native_bulk:
+            store.apply_changes(ChangeSet(bulk=blocks), validate=False)
+        else:
+            pairs = (pair for b in blocks for pair in b.quads())
+            parts = (ChangeSet(add=chunk) for chunk in chunked(pairs, batch))
+            write_batches(store, parts, count, _what(paths, graph), _AGAIN, on_write, validate=False)
+        return ImportResult(tuple(str(p) for p in paths), graph, count, None)
     if graph != INFERRED and len(paths) == 1 and store.native_bulk:
         block = rdf_file_block(paths[0], graph, format)
         if block is not None:
@@ -192,8 +214,25 @@ def import_files(
         )
     else:
         changes = ChangeSet(add=[(t, graph) for _, ts in parsed for t in ts])
-    store.apply_changes(changes, validate=False)
+    if batch is None:
+        store.apply_changes(changes, validate=False)
+    else:
+        if run_id is not None:
+            parts = (ChangeSet(provenance=chunk) for chunk in chunked(changes.provenance, batch))
+            finish = f"What was written belongs to run {run_id}: undo it (nesykg kg undo {run_id}) and load again."
+        else:
+            parts = (ChangeSet(add=chunk) for chunk in chunked(changes.add, batch))
+            finish = _AGAIN
+        write_batches(store, parts, total, _what(paths, graph), finish, on_write, validate=False)
     return ImportResult(tuple(str(p) for p, _ in parsed), graph, total, run_id)
+
+
+_AGAIN = "Run the same load again to complete it; triples already loaded are not written twice."
+
+
+def _what(paths: Sequence[str | Path], graph: str) -> str:
+    names = ", ".join(Path(p).name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return f"loading {names} into '{graph}'"
 
 
 def import_file(store: GraphStore, path: str | Path, graph: str = "domain", **kwargs: Any) -> ImportResult:

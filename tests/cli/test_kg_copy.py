@@ -104,3 +104,30 @@ def test_wrong_password_cli(capsys):
     assert main(["kg", "stats", "--store", f"{scheme}://neo4j:wrong@{rest}"]) == 2
     err = capsys.readouterr().err
     assert "refused user 'neo4j'" in err and "wrong" not in err.split("refused")[0]
+
+
+@pytest.mark.neo4j
+def test_load_and_copy_in_batches(tmp_path, capsys):
+    """--batch writes a load or a copy in several transactions, with the same result."""
+    from tests.conftest import generate_triples, write_tsv
+
+    (tmp_path / "kin").mkdir()
+    tsv = write_tsv(tmp_path / "kin" / "train.tsv", generate_triples(num_entities=60, num_triples=500))
+    neo = neo4j_store()
+    try:
+        assert main(["kg", "load", str(tsv), "--store", neo.location, "--batch", "120", "--json"]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert (info["triples_read"], info["graph_size"]) == (500, 500)
+        out_path = tmp_path / "copy"
+        assert main(["kg", "copy", neo.location, str(out_path), "--batch", "64", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["graphs"] == {"domain": 500}
+        from nesykg.kg.io import import_files
+
+        with open_store(out_path) as back, open_store("memory:") as ref:
+            import_files(ref, [tsv])  # the same file loaded in one transaction
+            assert set(back.triples()) == set(neo.triples()) == set(ref.triples())
+        assert main(["kg", "load", str(tsv), "--store", neo.location, "--batch", "0"]) == 2
+        assert "--batch" in capsys.readouterr().err
+    finally:
+        neo.clear()
+        neo.close()

@@ -33,7 +33,7 @@ Mapping of RDF onto the property graph (one fixed schema, created on open)::
   docs/neo4j.md for the figures).
 * A change set is one transaction, so its size is bounded by the server's transaction
   memory (``dbms.memory.transaction.total.max``; with the test server's 768 MB heap
-  about 150k triples): load larger graphs in several change sets.
+  200k-300k triples): load larger graphs in several change sets (`nesykg.kg.batches`).
 
 Writes: each `ChangeSet` is one managed write transaction (``session.execute_write``,
 retried by the driver on transient errors and lost connections), made of a graph lock
@@ -261,7 +261,8 @@ def neo4j_errors(uri: str, user: str | None, action: str) -> Callable[[BaseExcep
             return StoreError(
                 f"{action} on Neo4j at {uri} was rolled back: the transaction needs more memory than the"
                 " server allows (dbms.memory.transaction.total.max); split the work into smaller"
-                " transactions (for writes: smaller change sets) or give the server more heap"
+                " transactions (for writes: smaller change sets; nesykg kg load/copy: --batch N)"
+                " or give the server more heap"
             )
         if "TransactionTimedOut" in code:
             return QueryTimeoutError(f"{action} on Neo4j at {uri} timed out and was rolled back")
