@@ -174,7 +174,8 @@ def import_files(
         progress: byte-progress callback.
         confidence: confidence recorded for imports into ``inferred``.
         batch: triples per transaction (see above); None: one transaction.
-        on_write: called with the triples of each committed batch (progress bars).
+        on_write: called with numbers of triples as they are written, where the store
+            can tell: per committed batch, or per loaded piece of a bulk load (progress bars).
     """
     from nesykg.kg.batches import chunked, write_batches
 
@@ -186,7 +187,7 @@ def import_files(
         blocks = [read_block(p, graph, format, namespace, progress) for p in paths]
         count = sum(b.count for b in blocks)
         if batch is None or store.native_bulk:
-            store.apply_changes(ChangeSet(bulk=blocks), validate=False)
+            store.apply_changes(ChangeSet(bulk=blocks), validate=False, progress=on_write)
         else:
             pairs = (pair for b in blocks for pair in b.quads())
             parts = (ChangeSet(add=chunk) for chunk in chunked(pairs, batch))
@@ -198,7 +199,7 @@ def import_files(
             before = store.count(graphs=graph) if block.count is None else 0
             if progress:
                 progress(Path(paths[0]).stat().st_size)
-            store.apply_changes(ChangeSet(bulk=[block]), validate=False)
+            store.apply_changes(ChangeSet(bulk=[block]), validate=False, progress=on_write)
             count = block.count if block.count is not None else store.count(graphs=graph) - before
             return ImportResult((str(paths[0]),), graph, count, None)
     parsed = [(Path(p), read_triples(p, format, namespace, progress)) for p in paths]

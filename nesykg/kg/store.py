@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
@@ -211,7 +211,8 @@ class GraphStore(ABC):
     name: ClassVar[str] = "abstract"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     native_bulk: ClassVar[bool] = False
-    """Whether `_apply` loads `ChangeSet.bulk` text itself."""
+    """Whether `_apply` loads `ChangeSet.bulk` text itself (it then also takes a
+    ``progress`` keyword: see `apply_changes`)."""
 
     def __init__(self) -> None:
         self._pending: ChangeSet | None = None
@@ -265,13 +266,18 @@ class GraphStore(ABC):
             raise UnsupportedCapabilityError(self.name, capability.value)
 
     # ----------------------------------------------------------------- writes
-    def apply_changes(self, changes: ChangeSet, *, validate: bool = True) -> None:
+    def apply_changes(
+        self, changes: ChangeSet, *, validate: bool = True, progress: Callable[[int], None] | None = None
+    ) -> None:
         """Apply a whole `ChangeSet` atomically (or add it to the open transaction).
 
         Args:
             changes: the batch.
             validate: check every term first; pass ``False`` only for batches whose
                 terms a parser already validated (`nesykg.kg.io` does).
+            progress: called with numbers of triples as a long write goes on, where the
+                backend can tell (the on-disk embedded store's parallel bulk load); the
+                calls need not add up to the exact count.
         """
         if validate:
             valid: set[str] = set()
@@ -284,21 +290,24 @@ class GraphStore(ABC):
                     raise InputError(f"expected Provenance for {t!r}, got {type(p).__name__}")
         if changes.provenance or changes.undo_runs:
             self.require(Capability.ANNOTATIONS)
-        self._submit(changes)
+        self._submit(changes, progress)
 
-    def _submit(self, changes: ChangeSet) -> None:
+    def _submit(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
         if self._closed:
             raise InputError(f"the {self.name!r} store is closed")
         if self._pending is not None:
             self._pending.extend(changes)
         elif changes:
-            self._commit(changes)
+            self._commit(changes, progress)
 
-    def _commit(self, changes: ChangeSet) -> None:
+    def _commit(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
         if changes.bulk and not self.native_bulk:
             expanded = [pair for block in changes.bulk for pair in block.quads()]
             changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)
-        self._apply(changes)
+        if progress is not None and self.native_bulk:
+            self._apply(changes, progress=progress)  # type: ignore[call-arg]
+        else:
+            self._apply(changes)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[GraphStore]:

@@ -58,8 +58,12 @@ def test_bulk_load_holds_the_same_triples_as_a_transactional_load(tmp_path, fmt,
         import_file(reference, src, namespace="urn:ex:")
         expected = everything(reference)
     with OxigraphStore(tmp_path / "db", bulk_min=10, bulk_workers=workers) as store:
-        result = import_file(store, src, namespace="urn:ex:")
+        written: list[int] = []
+        result = import_file(store, src, namespace="urn:ex:", on_write=written.append)
         assert result.triples == 500
+        # progress: one report per loaded piece (one piece per worker here), each its
+        # share of the triples by bytes
+        assert len(written) == workers and abs(sum(written) - 500) <= workers and min(written) > 0
         assert everything(store) == expected
         assert journal(store) == []  # the journal record is gone once the load is complete
         assert store.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value == "500"

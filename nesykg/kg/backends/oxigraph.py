@@ -20,7 +20,7 @@ all-or-nothing too (see `nesykg.kg.backends.oxigraph_bulk`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -224,19 +224,19 @@ class OxigraphStore(GraphStore):
             ox.Quad(r, _NK_TIME, _OxLiteral(prov.time.isoformat(), datatype=_XSD_DATETIME), g),
         ]
 
-    def _apply(self, changes: ChangeSet) -> None:
+    def _apply(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
         self._names_cache = None
         if changes.bulk:
             files = [b for b in changes.bulk if isinstance(b, RdfFileBlock)]
             if len(changes.bulk) == 1 and files and not (changes.add or changes.remove or changes.undo_runs or changes.provenance):
-                self._load_file(files[0])
+                self._load_file(files[0], progress)
                 return
             if files or changes.remove or changes.undo_runs or changes.provenance:
                 # not produced by nesykg itself; keep atomicity by expanding the text
                 expanded = [pair for block in changes.bulk for pair in block.quads()]
                 changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)
             else:
-                self._load_bulk(changes)
+                self._load_bulk(changes, progress)
                 return
         adds = [_quad(t, self._g(g)) for t, g in changes.add]
         seen: set[str] = set()
@@ -256,7 +256,7 @@ class OxigraphStore(GraphStore):
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
-    def _load_file(self, block: RdfFileBlock) -> None:
+    def _load_file(self, block: RdfFileBlock, progress: Callable[[int], None] | None = None) -> None:
         """One RDF file without blank nodes: Oxigraph's parser, one transaction."""
         from nesykg.kg.io import FORMATS
 
@@ -264,7 +264,7 @@ class OxigraphStore(GraphStore):
         base_iri = Path(block.source).resolve().as_uri()
         if block.format == "ntriples" and self._bulk_ok([block.graph], block.count or 0):
             pieces = pieces_for(Path(block.source).read_bytes(), block.source, self._bulk_workers)
-            self._bulk(pieces, [block.graph], fmt, to_graph=self._g(block.graph), base_iri=base_iri)
+            self._bulk(pieces, [block.graph], fmt, block.count or 0, progress, to_graph=self._g(block.graph), base_iri=base_iri)
             return
         try:
             self._store.load(
@@ -275,7 +275,7 @@ class OxigraphStore(GraphStore):
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
-    def _load_bulk(self, changes: ChangeSet) -> None:
+    def _load_bulk(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
         """Additions only: one native N-Quads load, which is one transaction (or a
         journaled bulk load, on disk into empty graphs)."""
         blocks = list(changes.bulk)
@@ -283,7 +283,7 @@ class OxigraphStore(GraphStore):
         total = sum(b.count for b in blocks)
         if not changes.add and None not in graphs and self._bulk_ok(graphs, total):  # type: ignore[arg-type]
             pieces = [p for b in blocks for p in pieces_for(b.text, b.source, self._bulk_workers)]  # type: ignore[union-attr]
-            self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS,  # type: ignore[arg-type]
+            self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS, total, progress,  # type: ignore[arg-type]
                        lenient=all(b.minted for b in blocks))
             return
         if changes.add:
@@ -310,8 +310,23 @@ class OxigraphStore(GraphStore):
         qfp = self._store.quads_for_pattern
         return all(next(iter(qfp(None, None, None, self._g(g))), None) is None for g in set(graphs))
 
-    def _bulk(self, pieces: list[Piece], graphs: list[str], fmt: Any, **kwargs: Any) -> None:
-        """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`."""
+    def _bulk(
+        self,
+        pieces: list[Piece],
+        graphs: list[str],
+        fmt: Any,
+        count: int,
+        progress: Callable[[int], None] | None,
+        **kwargs: Any,
+    ) -> None:
+        """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`.
+        `progress` hears each piece's share of the `count` quads once it is loaded."""
+        on_piece = None
+        if progress is not None:
+            size = sum(len(p.data) for p in pieces) or 1
+
+            def on_piece(piece: Piece) -> None:
+                progress(round(count * len(piece.data) / size))
 
         def error(e: BaseException, piece: Piece) -> BaseException:
             if isinstance(e, SyntaxError):
@@ -319,7 +334,9 @@ class OxigraphStore(GraphStore):
             return e
 
         try:
-            parallel_bulk_load(self._store, pieces, graphs, fmt, workers=self._bulk_workers, on_error=error, **kwargs)
+            parallel_bulk_load(
+                self._store, pieces, graphs, fmt, workers=self._bulk_workers, on_error=error, on_piece=on_piece, **kwargs
+            )
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
         finally:

@@ -144,6 +144,7 @@ def parallel_bulk_load(
     base_iri: str | None = None,
     workers: int | None = None,
     on_error: Callable[[BaseException, Piece], BaseException] | None = None,
+    on_piece: Callable[[Piece], None] | None = None,
 ) -> None:
     """Bulk-load `pieces` (all into `graphs`, which must be empty) all-or-nothing.
 
@@ -156,6 +157,7 @@ def parallel_bulk_load(
         workers: threads (default `default_workers`).
         on_error: maps a load error and its piece to the exception to raise (after the
             rollback); the error of the earliest failing piece is the one reported.
+        on_piece: called in this thread with each piece once it is loaded (progress).
     """
     load_id = secrets.token_hex(8)
     marker = ox.NamedNode(_LOAD_NS + load_id)
@@ -176,6 +178,8 @@ def parallel_bulk_load(
                 except Exception as e:  # noqa: BLE001
                     errors.append((i, e, p))
                     break
+                if on_piece is not None:
+                    on_piece(p)
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [(i, p, pool.submit(load, p)) for i, p in enumerate(pieces)]
@@ -183,6 +187,8 @@ def parallel_bulk_load(
                     e = f.exception()
                     if e is not None:
                         errors.append((i, e, p))
+                    elif on_piece is not None and not errors:
+                        on_piece(p)
     except BaseException:
         _rollback(store, graph_nodes, [marker])
         raise
