@@ -270,6 +270,38 @@ def test_concurrent_writers_never_duplicate(store):
     assert writes["inferred"] == 12 and writes["domain"] == sum(3 * -(-3000 // (400 + 150 * k)) for k in range(4))
 
 
+def test_scans_page_through_subjects(store, monkeypatch):
+    """A read binding neither subject nor object pages through the subjects (here 7 at a
+    time): the same triples as one read, each once, with objects-only nodes, literals,
+    several graphs and a predicate filter."""
+    import nesykg.kg.backends.neo4j as backend
+
+    reference = open_store("memory:")
+    triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_entities=50, num_triples=300)]
+    lits = [(ex(f"e{i}"), ex("label"), Literal(f"name {i}", language="en")) for i in range(0, 50, 3)]
+    for st in (store, reference):
+        st.add_many(triples + lits)
+        st.add_many(triples[:40], graph="expert")
+        st.add_many([(ex("only-expert"), ex("r1"), ex("sink"))], graph="expert")
+        st.add_inferred([(triples[0], Provenance(0.5, "rule", "x", "run-page"))])
+    monkeypatch.setattr(backend, "SCAN_PAGE", 7)
+    reads = []
+    read = backend.Neo4jStore._read
+
+    def counting(self, query, **params):
+        reads.append(query)
+        return read(self, query, **params)
+
+    monkeypatch.setattr(backend.Neo4jStore, "_read", counting)
+    for graphs in (None, "domain", ["domain", "expert"], "expert"):
+        got = list(store.triples(graphs=graphs))
+        assert len(got) == len(set(got)) and set(got) == set(reference.triples(graphs=graphs)), graphs
+        got = list(store.triples((None, ex("r1"), None), graphs=graphs))
+        assert set(got) == set(reference.triples((None, ex("r1"), None), graphs=graphs)), graphs
+    subjects = len({t[0] for t in triples + lits} | {ex("only-expert")})
+    assert sum("LIMIT $page" in q for q in reads) >= 8 * subjects // 7  # paged: 8 reads, each in pages
+
+
 def test_lookups_seek_their_bound_node(store):
     """A pattern with a bound subject or object is answered with a seek in the iri (or
     literal key) index, never a scan. (The queries carry an index hint because on a

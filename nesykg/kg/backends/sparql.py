@@ -134,13 +134,26 @@ class SparqlStore(GraphStore):
 
     # -------------------------------------------------------------------- http
     def _post(self, url: str, body: str, content_type: str, accept: str | None, what: str) -> bytes:
+        with self._open(url, body, content_type, accept, what) as resp:
+            try:
+                return resp.read()
+            except OSError as e:
+                raise self._lost(url, what, e) from None
+
+    def _lost(self, url: str, what: str, e: OSError) -> StoreError:
+        """The error for a connection that failed while a response was being read."""
+        if isinstance(e, TimeoutError):
+            return QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s")
+        return StoreUnavailableError(f"lost the SPARQL endpoint {url} while reading the answer to {what}: {e}")
+
+    def _open(self, url: str, body: str, content_type: str, accept: str | None, what: str) -> Any:
+        """POST `body`; returns the open response (the caller closes it)."""
         headers = {"Content-Type": content_type + "; charset=utf-8", **self._headers}
         if accept:
             headers["Accept"] = accept
         req = urllib.request.Request(url, data=body.encode("utf-8"), headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=self._timeout) as resp:
-                return resp.read()
+            return urllib.request.urlopen(req, timeout=self._timeout)
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace").strip()[:500]
             if e.code in (401, 403):
@@ -185,6 +198,19 @@ class SparqlStore(GraphStore):
 
     def _select(self, query: str, default_graphs: Iterable[str] | None = None) -> Iterator[Any]:
         return iter(self._query(query, default_graphs))
+
+    def _stream(self, query: str) -> Iterator[Any]:
+        """The solutions of a SELECT, parsed as the response arrives: a large answer is
+        never held whole (memory: the parser's buffer and one solution)."""
+        what = "a query"
+        resp = self._open(self._query_url, query, "application/sparql-query", _JSON, what)
+        with resp:
+            try:
+                yield from ox.parse_query_results(resp, ox.QueryResultsFormat.JSON)
+            except (SyntaxError, ValueError) as e:
+                raise StoreError(f"unreadable results from {self._query_url}: {e}") from None
+            except OSError as e:
+                raise self._lost(self._query_url, what, e) from None
 
     def _ask(self, query: str) -> bool:
         return bool(self._query(query))
@@ -301,7 +327,7 @@ class SparqlStore(GraphStore):
         gvals = " ".join(f"<{graph_iri(g)}>" for g in graphs)
         distinct = "DISTINCT " if len(graphs) > 1 else ""
         q = f"SELECT {distinct}?s ?p ?o WHERE {{ {values} VALUES ?g {{ {gvals} }} GRAPH ?g {{ {tp} }} }}"
-        for row in self._select(q):
+        for row in self._stream(q):
             yield Triple(from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"]))
 
     # Reads naming no graph: every nesykg graph but the provenance one, found by its IRI
@@ -313,7 +339,7 @@ class SparqlStore(GraphStore):
     def _match_all(self, pattern: Pattern) -> Iterator[Triple]:
         values, tp = self._pattern_text(pattern)
         q = f"SELECT DISTINCT ?s ?p ?o WHERE {{ {values} GRAPH ?g {{ {tp} }} {self._USER_GRAPHS} }}"
-        for row in self._select(q):
+        for row in self._stream(q):
             yield Triple(from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"]))
 
     def _count_all(self, pattern: Pattern) -> int:
