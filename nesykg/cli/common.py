@@ -103,7 +103,9 @@ def byte_progress(total: int, description: str, min_bytes: int = 2 << 20) -> Ite
 
 
 @contextmanager
-def count_progress(total: int | None, description: str, unit: str = "triples") -> Iterator[Callable[[int], None]]:
+def count_progress(
+    total: int | None, description: str, unit: str = "triples"
+) -> Iterator[Callable[[int], None]]:
     """A transient rich progress bar over `total` items (`unit`); without a total it
     counts what is done and shows the rate."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

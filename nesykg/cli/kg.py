@@ -87,7 +87,9 @@ def load_cmd(
         progress = stack.enter_context(byte_progress(total, "reading"))
         # writes report progress when batched, or bulk-loaded by the embedded store
         on_write = stack.enter_context(count_progress(None, "writing")) if batch or total >= 2 << 20 else None
-        result = import_files(st, files, graph, format=format, namespace=ns, progress=progress, batch=batch, on_write=on_write)
+        result = import_files(
+            st, files, graph, format=format, namespace=ns, progress=progress, batch=batch, on_write=on_write
+        )
         size = st.count(graphs=graph)
     info = {"files": list(result.files), "graph": graph, "triples_read": result.triples, "graph_size": size,
             "run_id": result.run_id, "store": store}

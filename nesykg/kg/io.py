@@ -220,7 +220,9 @@ def import_files(
     else:
         if run_id is not None:
             parts = (ChangeSet(provenance=chunk) for chunk in chunked(changes.provenance, batch))
-            finish = f"What was written belongs to run {run_id}: undo it (nesykg kg undo {run_id}) and load again."
+            finish = (
+                f"What was written belongs to run {run_id}: undo it (nesykg kg undo {run_id}) and load again."
+            )
         else:
             parts = (ChangeSet(add=chunk) for chunk in chunked(changes.add, batch))
             finish = _AGAIN
@@ -232,7 +234,9 @@ _AGAIN = "Run the same load again to complete it; triples already loaded are not
 
 
 def _what(paths: Sequence[str | Path], graph: str) -> str:
-    names = ", ".join(Path(p).name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    names = ", ".join(Path(p).name for p in paths[:3])
+    if len(paths) > 3:
+        names += f" and {len(paths) - 3} more"
     return f"loading {names} into '{graph}'"
 
 

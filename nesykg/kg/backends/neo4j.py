@@ -151,7 +151,8 @@ _ADD = (
 _ADD_PROV = (
     _ROWS
     + f"WITH i, s, o, p, $texts[{_at('ri')}] AS run "
-    + "WHERE NOT EXISTS { (s)-[q:REL]->(o) WHERE q.graph = 'inferred' AND q.predicate = p AND q.run_id = run } "
+    + "WHERE NOT EXISTS { (s)-[q:REL]->(o) "
+    + "WHERE q.graph = 'inferred' AND q.predicate = p AND q.run_id = run } "
     + "CREATE (s)-[:REL {predicate: p, graph: 'inferred', run_id: run, "
     + ", ".join(f"{name}: {expr}" for name, expr in _PROV)
     + "}]->(o) "
@@ -173,12 +174,12 @@ _UNDO_COUNT = (
     "AND q.predicate = p AND q.run_id <> $run } THEN 0 ELSE 1 END) AS gone"
 )
 _DROP_ORPHANS = (
-    "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) USING INDEX n:Resource(iri) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
-    "DELETE n"
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) USING INDEX n:Resource(iri) "
+    "WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } DELETE n"
 )
 _DROP_ORPHAN_LITS = (
-    "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) USING INDEX n:Literal(key) WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } "
-    "DELETE n"
+    "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) USING INDEX n:Literal(key) "
+    "WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } DELETE n"
 )
 _RETURN_GROUPED = (
     "s.iri AS s, collect(DISTINCT CASE WHEN o.iri IS NULL THEN [r.predicate, null, o.value, o.datatype, "
@@ -643,7 +644,8 @@ class Neo4jStore(GraphStore):
             hint = "USING INDEX s:Resource(iri) "
         elif o is not None:
             hint = "USING INDEX o:Resource(iri) " if type(o) is str else "USING INDEX o:Literal(key) "
-        query = f"MATCH {subj}-[r:REL]->{obj} {hint}WHERE {where} RETURN {'DISTINCT ' if distinct else ''}{ret}"
+        distinct_ = "DISTINCT " if distinct else ""
+        query = f"MATCH {subj}-[r:REL]->{obj} {hint}WHERE {where} RETURN {distinct_}{ret}"
         return query, params
 
     def _match(self, pattern: Pattern, graphs: tuple[str, ...]) -> Iterator[Triple]:
@@ -660,7 +662,9 @@ class Neo4jStore(GraphStore):
         if pattern[0] is None and pattern[2] is None:
             records: Iterable[Any] = self._pages(pattern[1], graphs)
         else:
-            query, params = self._pattern_query(pattern, _RETURN_GROUPED, distinct=False, any_graph=graphs is None)
+            query, params = self._pattern_query(
+                pattern, _RETURN_GROUPED, distinct=False, any_graph=graphs is None
+            )
             records = self._read(query, graphs=list(graphs or ()), **params)
         for rec in records:
             subj = rec["s"]

@@ -264,7 +264,10 @@ class OxigraphStore(GraphStore):
         base_iri = Path(block.source).resolve().as_uri()
         if block.format == "ntriples" and self._bulk_ok([block.graph], block.count or 0):
             pieces = pieces_for(Path(block.source).read_bytes(), block.source, self._bulk_workers)
-            self._bulk(pieces, [block.graph], fmt, block.count or 0, progress, to_graph=self._g(block.graph), base_iri=base_iri)
+            count = block.count or 0
+            self._bulk(
+                pieces, [block.graph], fmt, count, progress, to_graph=self._g(block.graph), base_iri=base_iri
+            )
             return
         try:
             self._store.load(
@@ -283,8 +286,10 @@ class OxigraphStore(GraphStore):
         total = sum(b.count for b in blocks)
         if not changes.add and None not in graphs and self._bulk_ok(graphs, total):  # type: ignore[arg-type]
             pieces = [p for b in blocks for p in pieces_for(b.text, b.source, self._bulk_workers)]  # type: ignore[union-attr]
-            self._bulk(pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS, total, progress,  # type: ignore[arg-type]
-                       lenient=all(b.minted for b in blocks))
+            lenient = all(b.minted for b in blocks)
+            self._bulk(
+                pieces, sorted(set(graphs)), ox.RdfFormat.N_QUADS, total, progress, lenient=lenient  # type: ignore[arg-type]
+            )
             return
         if changes.add:
             text = "".join(f"{_quad(t, self._g(g))} .\n" for t, g in changes.add)
@@ -335,7 +340,8 @@ class OxigraphStore(GraphStore):
 
         try:
             parallel_bulk_load(
-                self._store, pieces, graphs, fmt, workers=self._bulk_workers, on_error=error, on_piece=on_piece, **kwargs
+                self._store, pieces, graphs, fmt,
+                workers=self._bulk_workers, on_error=error, on_piece=on_piece, **kwargs,
             )
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None

@@ -144,7 +144,9 @@ class SparqlStore(GraphStore):
         """The error for a connection that failed while a response was being read."""
         if isinstance(e, TimeoutError):
             return QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s")
-        return StoreUnavailableError(f"lost the SPARQL endpoint {url} while reading the answer to {what}: {e}")
+        return StoreUnavailableError(
+            f"lost the SPARQL endpoint {url} while reading the answer to {what}: {e}"
+        )
 
     def _open(self, url: str, body: str, content_type: str, accept: str | None, what: str) -> Any:
         """POST `body`; returns the open response (the caller closes it)."""
