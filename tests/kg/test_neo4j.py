@@ -326,6 +326,39 @@ def test_lookups_seek_their_bound_node(store):
         assert seek in ops and "NodeIndexScan" not in ops and "NodeByLabelScan" not in ops, (pattern, ops)
 
 
+def _plan_ops(store, query, **params) -> list[str]:
+    with store.driver.session() as s:
+        plan = s.run("EXPLAIN " + query, params).consume().plan
+    ops, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        ops.append(node["operatorType"].split("@")[0])
+        stack.extend(node.get("children", []))
+    return ops
+
+
+def test_run_index_serves_undo_but_not_the_write_check(store):
+    """Undo reads its run from the run_id index; the existence check of an inferred write
+    stays an Expand(Into) between the two nodes (a seek of the whole run per row would
+    make a run's write quadratic)."""
+    from nesykg.kg.backends import neo4j as backend
+
+    indexes = {r["name"]: r["state"] for r in _cypher(store, "SHOW INDEXES YIELD name, state RETURN name, state")}
+    assert indexes.get("nesykg_rel_run") == "ONLINE"
+    write = _plan_ops(
+        store, backend._statement(backend._ADD_PROV, False), iris=[], texts=[], n=0, c=[], times=[],
+        **{k: "" for k in ("si", "oi", "pi", "ri", "mi", "ei", "ti")},
+        **{k + "_w": 1 for k in ("si", "oi", "pi", "ri", "mi", "ei", "ti")},
+    )
+    assert "Expand(Into)" in write and not [op for op in write if "RelationshipIndex" in op], write
+    for query, params in ((backend._UNDO, {"runs": ["r"]}), (backend._UNDO_COUNT, {"run": "r"})):
+        ops = _plan_ops(store, query, **params)
+        assert ops.count("DirectedRelationshipIndexSeek") == 1 and "DirectedAllRelationshipsScan" not in ops, ops
+        assert not [op for op in ops if "RelationshipIndexScan" in op], ops
+    # which other runs hold each triple of the undone run: an expand, not the index per row
+    assert "OptionalExpand(Into)" in _plan_ops(store, backend._UNDO_COUNT, run="r")
+
+
 def test_remove_cleans_orphan_nodes(store):
     store.add_many(family_triples())
     store.add((ex("bart"), ex("name"), Literal("Bart")))

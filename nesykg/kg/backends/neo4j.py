@@ -75,11 +75,17 @@ SCHEMA = (
     "CREATE CONSTRAINT nesykg_resource_iri IF NOT EXISTS FOR (n:Resource) REQUIRE n.iri IS UNIQUE",
     "CREATE CONSTRAINT nesykg_literal_key IF NOT EXISTS FOR (n:Literal) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT nesykg_named_graph_iri IF NOT EXISTS FOR (n:NamedGraph) REQUIRE n.iri IS UNIQUE",
+    "CREATE INDEX nesykg_rel_run IF NOT EXISTS FOR ()-[r:REL]-() ON (r.run_id)",
 )
-# No relationship property is indexed, on purpose: with an index on ``REL(graph)`` the
-# planner answered ``MERGE (s)-[:REL {predicate, graph}]->(o)`` by seeking *every*
-# relationship of that graph, making a batch of N writes O(N * graph size). Existence
-# checks expand between the two bound nodes instead (see the module docstring).
+# One relationship property is indexed: ``run_id``, which only ``inferred`` relationships
+# have, so that undo and a run's provenance read that run, not every relationship. No
+# other is, on purpose: with an index on ``REL(graph)`` the planner answered
+# ``MERGE (s)-[:REL {predicate, graph}]->(o)`` by seeking *every* relationship of that
+# graph, making a batch of N writes O(N * graph size). Existence checks expand between the
+# two bound nodes instead (see the module docstring); those that look at ``run_id``
+# (`_ADD_PROV`, `_UNDO_COUNT`) compare ``coalesce(q.run_id, ...)``, which no index can
+# answer, so the planner keeps the expand rather than reading the run's index entries for
+# every row (quadratic: an undo of a 185k-triple run did not finish in 10 minutes).
 
 _LOCK = (
     "UNWIND $graphs AS g MERGE (n:NamedGraph {iri: g}) ON CREATE SET n.relationships = 0, n.writes = 0 "
@@ -152,7 +158,7 @@ _ADD_PROV = (
     _ROWS
     + f"WITH i, s, o, p, $texts[{_at('ri')}] AS run "
     + "WHERE NOT EXISTS { (s)-[q:REL]->(o) "
-    + "WHERE q.graph = 'inferred' AND q.predicate = p AND q.run_id = run } "
+    + "WHERE q.graph = 'inferred' AND q.predicate = p AND coalesce(q.run_id, '') = run } "
     + "CREATE (s)-[:REL {predicate: p, graph: 'inferred', run_id: run, "
     + ", ".join(f"{name}: {expr}" for name, expr in _PROV)
     + "}]->(o) "
@@ -164,14 +170,17 @@ _REMOVE = (
     "USING INDEX s:Resource(iri) DELETE r " + _tally("g", "-", group="row.g AS g, ")
 )
 _UNDO = (
-    "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() WHERE r.graph = 'inferred' DELETE r "
+    "UNWIND $runs AS run MATCH ()-[r:REL {run_id: run}]->() USING INDEX r:REL(run_id) "
+    "WHERE r.graph = 'inferred' DELETE r "
     + _tally("'inferred'", "-")
 )
 _UNDO_COUNT = (
-    "MATCH (s)-[r:REL {run_id: $run}]->(o) WHERE r.graph = 'inferred' "
+    "MATCH (s)-[r:REL {run_id: $run}]->(o) USING INDEX r:REL(run_id) WHERE r.graph = 'inferred' "
     "WITH s, o, r.predicate AS p "
-    "RETURN count(*) AS records, sum(CASE WHEN EXISTS { MATCH (s)-[q:REL]->(o) WHERE q.graph = 'inferred' "
-    "AND q.predicate = p AND q.run_id <> $run } THEN 0 ELSE 1 END) AS gone"
+    "OPTIONAL MATCH (s)-[q:REL]->(o) WHERE q.graph = 'inferred' AND q.predicate = p "
+    "AND coalesce(q.run_id, $run) <> $run "
+    "WITH s, o, p, count(q) AS others "
+    "RETURN count(*) AS records, sum(CASE WHEN others = 0 THEN 1 ELSE 0 END) AS gone"
 )
 _DROP_ORPHANS = (
     "UNWIND $keys AS k OPTIONAL MATCH (n:Resource {iri: k}) USING INDEX n:Resource(iri) "
@@ -466,7 +475,8 @@ class Neo4jStore(GraphStore):
         import neo4j.exceptions as nx
 
         with self._driver.session(database=self._database) as session:
-            names = {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
+            names = {r["name"] for r in session.run("SHOW INDEXES YIELD name RETURN name")}
+            names |= {r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name RETURN name")}
             for stmt in SCHEMA:
                 name = stmt.split()[2]
                 if name in names:
@@ -476,7 +486,8 @@ class Neo4jStore(GraphStore):
                 except nx.ClientError as e:
                     if "Security" in (e.code or ""):
                         raise StoreError(
-                            f"Neo4j at {self._uri}: user {self._user!r} may not create the constraint {name}"
+                            f"Neo4j at {self._uri}: user {self._user!r} may not create the index or"
+                            f" constraint {name}"
                             " that nesykg needs; create it once as an admin or use an admin user"
                         ) from None
                     raise
@@ -728,7 +739,10 @@ class Neo4jStore(GraphStore):
         if triple is not None:
             query, params = self._pattern_query(triple, ret, distinct=False, extra=" AND r.run_id IS NOT NULL")
         elif run_id is not None:
-            query = f"MATCH (s:Resource)-[r:REL {{run_id: $run}}]->(o) WHERE r.graph IN $graphs RETURN {ret}"
+            query = (
+                "MATCH (s:Resource)-[r:REL {run_id: $run}]->(o) USING INDEX r:REL(run_id) "
+                f"WHERE r.graph IN $graphs RETURN {ret}"
+            )
             params = {"run": run_id}
         else:
             query = f"MATCH (s:Resource)-[r:REL]->(o) WHERE r.graph IN $graphs AND r.run_id IS NOT NULL RETURN {ret}"
