@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -211,6 +212,8 @@ def main() -> int:
         values, started = start_servers()
         sizing = values["sizing"]
     results = []
+    scratch = Path(tempfile.mkdtemp(prefix="nesykg-bench-stores-"))  # embedded stores, removed at the end
+    finished = False
     try:
         for name in wanted:
             if name == "neo4j":
@@ -228,7 +231,7 @@ def main() -> int:
             elif name == "sparql":
                 store = open_store(os.environ["NESYKG_SPARQL_QUERY"], update_url=os.environ.get("NESYKG_SPARQL_UPDATE"))
             elif name == "embedded":
-                store = open_store(Path(tempfile.mkdtemp(prefix="nesykg-bench-store-")) / "store")
+                store = open_store(Path(tempfile.mkdtemp(dir=scratch)) / "store")
             else:
                 raise SystemExit(f"unknown backend {name!r}: use neo4j, sparql, embedded")
             if name != "embedded" and len(store):
@@ -240,7 +243,7 @@ def main() -> int:
             for k in range(max(1, args.loads)):
                 if k and name == "embedded":  # a new, empty store
                     store.close()
-                    store = open_store(Path(tempfile.mkdtemp(prefix="nesykg-bench-store-")) / "store")
+                    store = open_store(Path(tempfile.mkdtemp(dir=scratch)) / "store")
                 elif k:
                     store.clear()
                 print(f"[bench] {name}: load {k + 1} ...", file=sys.stderr)
@@ -256,9 +259,15 @@ def main() -> int:
             if name != "embedded" and (args.clear or started):
                 store.clear()
             store.close()
+        finished = True
     finally:
+        shutil.rmtree(scratch, ignore_errors=True)
         if started is not None:
             subprocess.run(["bash", str(ROOT / "servers" / "stop.sh"), str(started)], check=False)
+            if finished:  # the servers' data (1-2 GB); on failure their logs stay for a look
+                shutil.rmtree(started, ignore_errors=True)
+            else:
+                print(f"[bench] server logs kept in {started}", file=sys.stderr)
 
     header = (
         f"{'backend':<10} {'triples':>8} {'load s':>7} {'triples/s':>10} {'warm s':>7} {'warm t/s':>9} {'best t/s':>9} "
