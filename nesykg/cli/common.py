@@ -105,14 +105,18 @@ def byte_progress(total: int, description: str, min_bytes: int = 2 << 20) -> Ite
 @contextmanager
 def count_progress(
     total: int | None, description: str, unit: str = "triples"
-) -> Iterator[Callable[[int], None]]:
-    """A transient rich progress bar over `total` items (`unit`); without a total it
-    counts what is done and shows the rate."""
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A transient rich progress bar over `total` items (`unit`), for callbacks called as
+    ``(done since the last call, total or None)``; the total may arrive with the calls."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit)]
-    if total is not None:
-        columns.append(TimeRemainingColumn())
-    with Progress(*columns, transient=True, console=err_console()) as bar:
+    with Progress(*columns, TimeRemainingColumn(), transient=True, console=err_console()) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+
+        def advance(n: int, of: int | None = None) -> None:
+            if of is not None:
+                bar.update(task, total=of)
+            bar.advance(task, n)
+
+        yield advance

@@ -21,7 +21,10 @@ from nesykg.kg.provenance import Provenance
 from nesykg.kg.store import Capability, ChangeSet, GraphStore
 from nesykg.kg.terms import INFERRED, Triple
 
-__all__ = ["chunked", "write_batches", "copy_store"]
+__all__ = ["WriteProgress", "chunked", "write_batches", "copy_store"]
+
+WriteProgress = Callable[[int, "int | None"], None]
+"""Called as ``(triples written since the last call, triples in the whole write or None)``."""
 
 T = TypeVar("T")
 
@@ -41,7 +44,7 @@ def write_batches(
     total: int | None,
     what: str,
     finish: str,
-    on_write: Callable[[int], None] | None = None,
+    on_write: WriteProgress | None = None,
     validate: bool = True,
 ) -> int:
     """Apply `batches` one transaction each; returns the triples written.
@@ -50,7 +53,7 @@ def write_batches(
         total: triples in all batches, if known (for the error message).
         what: the write, for messages (``"loading data.tsv into 'domain'"``).
         finish: what the user can do after a partial failure.
-        on_write: called with each batch's size once it has committed (progress bars).
+        on_write: called with each batch's size and `total` once it has committed.
     """
     written = 0
     for changes in batches:
@@ -69,7 +72,7 @@ def write_batches(
             ) from e
         written += size
         if on_write is not None:
-            on_write(size)
+            on_write(size, total)
     return written
 
 
@@ -78,7 +81,7 @@ def copy_store(
     dst: GraphStore,
     graphs: Sequence[str] | None = None,
     batch: int | None = None,
-    on_write: Callable[[int], None] | None = None,
+    on_write: WriteProgress | None = None,
 ) -> dict[str, int]:
     """Copy user graphs, with the provenance of ``inferred``, from `src` to `dst`.
 
@@ -100,11 +103,12 @@ def copy_store(
         return counts
 
     counts = {g: 0 for g in names if g != INFERRED or annotated}
+    records: list[tuple[Triple, Provenance]] = src._provenance_records() if INFERRED in counts else []
+    total = len(records) + sum(src.count(graphs=g) for g in counts if g != INFERRED)
 
     def changes() -> Iterator[ChangeSet]:
         for g in counts:
             if g == INFERRED:
-                records: Iterable[tuple[Triple, Provenance]] = src._provenance_records()
                 for chunk in chunked(records, batch):
                     counts[g] += len(chunk)
                     yield ChangeSet(provenance=list(chunk))
@@ -116,7 +120,7 @@ def copy_store(
     write_batches(
         dst,
         changes(),
-        None,
+        total,
         f"copying from {src.location} to {dst.location}",
         "Run the same copy again to complete it; what is there already is not written twice.",
         on_write,

@@ -37,6 +37,7 @@ from typing import IO, Any
 
 from nesykg.errors import InputError
 from nesykg.kg.delimited import decode_utf8, parse_delimited, tsv_block_lines, tsv_text_fast
+from nesykg.kg.batches import WriteProgress, chunked, write_batches
 from nesykg.kg.formats import FORMATS, ProgressFn, detect_format, read_bytes
 from nesykg.kg.provenance import Provenance, new_run_id
 from nesykg.kg.rdf_files import parse_rdf, rdf_file_block
@@ -154,7 +155,7 @@ def import_files(
     progress: ProgressFn | None = None,
     confidence: float = 1.0,
     batch: int | None = None,
-    on_write: ProgressFn | None = None,
+    on_write: WriteProgress | None = None,
 ) -> ImportResult:
     """Import files into `graph` all-or-nothing: nothing is written if any file fails.
 
@@ -174,10 +175,10 @@ def import_files(
         progress: byte-progress callback.
         confidence: confidence recorded for imports into ``inferred``.
         batch: triples per transaction (see above); None: one transaction.
-        on_write: called with numbers of triples as they are written, where the store
-            can tell: per committed batch, or per loaded piece of a bulk load (progress bars).
+        on_write: called as ``(triples written, triples in all)`` as the write goes on,
+            where the store can tell: per committed batch, or per loaded piece of a bulk
+            load (progress bars).
     """
-    from nesykg.kg.batches import chunked, write_batches
 
     check_graph_name(graph)
     if not paths:

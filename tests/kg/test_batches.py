@@ -41,13 +41,20 @@ def test_batched_load_equals_one_transaction(store, tmp_path):
     for f in (tsv, nt):
         import_files(reference, [f])
     written: list[int] = []
+    totals: set[int | None] = set()
+
+    def on_write(n, total):
+        written.append(n)
+        totals.add(total)
+
     for f in (tsv, nt):
-        result = import_files(store, [f], batch=64, on_write=written.append)
+        result = import_files(store, [f], batch=64, on_write=on_write)
         assert result.triples == {tsv: 700, nt: 100}[f]
     assert set(store.triples(graphs="domain")) == set(reference.triples(graphs="domain"))
     assert store.count(graphs="domain") == 800
     if not store.native_bulk:  # the embedded store's bulk load is one write, whatever the batch
         assert written[:11] == [64] * 10 + [700 - 640] and sum(written) == 800
+        assert totals == {700, 100}
     import_files(store, [tsv], batch=100)  # again: nothing doubles
     assert store.count(graphs="domain") == 800
 
@@ -92,10 +99,11 @@ def test_copy_in_batches_keeps_graphs_and_provenance(store, tmp_path):
         [((ex(f"e{i}"), ex("inf"), ex(f"e{i + 2}")), Provenance(0.5 + i / 100, "rule", f"ev {i}", f"run-{i % 2}", T0))
          for i in range(9)]
     )
-    written: list[int] = []
-    counts = copy_store(src, store, batch=4, on_write=written.append)
+    written: list[tuple[int, int | None]] = []
+    counts = copy_store(src, store, batch=4, on_write=lambda n, total: written.append((n, total)))
     assert counts == {"domain": 50, "expert": 1, "inferred": 9}
-    assert sum(written) == 60 and max(written) == 4
+    assert sum(n for n, _ in written) == 60 and max(n for n, _ in written) == 4
+    assert {total for _, total in written} == {60}
     for g in ("domain", "expert", "inferred"):
         assert set(store.triples(graphs=g)) == set(src.triples(graphs=g))
     assert sorted((str(t), p.run_id, p.confidence, p.time) for t, p in store._provenance_records()) == sorted(

@@ -224,7 +224,7 @@ class OxigraphStore(GraphStore):
             ox.Quad(r, _NK_TIME, _OxLiteral(prov.time.isoformat(), datatype=_XSD_DATETIME), g),
         ]
 
-    def _apply(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
+    def _apply(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
         self._names_cache = None
         if changes.bulk:
             files = [b for b in changes.bulk if isinstance(b, RdfFileBlock)]
@@ -256,7 +256,7 @@ class OxigraphStore(GraphStore):
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
-    def _load_file(self, block: RdfFileBlock, progress: Callable[[int], None] | None = None) -> None:
+    def _load_file(self, block: RdfFileBlock, progress: Callable[[int, int], None] | None = None) -> None:
         """One RDF file without blank nodes: Oxigraph's parser, one transaction."""
         from nesykg.kg.io import FORMATS
 
@@ -278,7 +278,7 @@ class OxigraphStore(GraphStore):
         except OSError as e:
             raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
 
-    def _load_bulk(self, changes: ChangeSet, progress: Callable[[int], None] | None = None) -> None:
+    def _load_bulk(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
         """Additions only: one native N-Quads load, which is one transaction (or a
         journaled bulk load, on disk into empty graphs)."""
         blocks = list(changes.bulk)
@@ -321,7 +321,7 @@ class OxigraphStore(GraphStore):
         graphs: list[str],
         fmt: Any,
         count: int,
-        progress: Callable[[int], None] | None,
+        progress: Callable[[int, int], None] | None,
         **kwargs: Any,
     ) -> None:
         """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`.
@@ -331,7 +331,7 @@ class OxigraphStore(GraphStore):
             size = sum(len(p.data) for p in pieces) or 1
 
             def on_piece(piece: Piece) -> None:
-                progress(round(count * len(piece.data) / size))
+                progress(round(count * len(piece.data) / size), count)
 
         def error(e: BaseException, piece: Piece) -> BaseException:
             if isinstance(e, SyntaxError):
