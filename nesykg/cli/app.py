@@ -15,6 +15,7 @@ from nesykg.cli import linkpred as linkpred_cmd
 from nesykg.cli import rules as rules_cmd
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="nesykg",
     help="Neuro-symbolic knowledge-graph reasoning: stores with provenance, link predictors, "
     "rules, fuzzy complex queries and agents.\n\nStart with: nesykg demo",

@@ -8,7 +8,9 @@ import typer
 
 from nesykg.cli.common import JsonOpt, console, print_json
 
-app = typer.Typer(help="List and inspect the datasets shipped with nesykg.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="List and inspect the datasets shipped with nesykg.", no_args_is_help=True
+)
 
 
 @app.command("list")

@@ -21,6 +21,7 @@ from nesykg.cli.common import (
 )
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Work with a graph store: load files, show statistics, run SPARQL, export, undo runs.\n\n"
     "Graphs: 'domain' (observed facts), 'expert' (curated knowledge), 'inferred' (written by "
     "reasoners and agents, with provenance).",
@@ -75,6 +76,7 @@ def load_cmd(
     completes it without duplicates.
 
     Example: nesykg kg load umls/train.tsv --graph domain --store kg.db
+
     Example: nesykg kg load wikidata5m.tsv --store neo4j://localhost:7687 --batch 100000
     """
     from nesykg.kg.io import import_files

@@ -20,6 +20,7 @@ from nesykg.errors import InputError
 __all__ = ["app", "mine", "evaluate", "apply", "explain", "import_rules", "demo_step"]
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Horn rules: mine them, evaluate them as a link predictor, explain predictions, "
     "materialise conclusions into the 'inferred' graph.",
     no_args_is_help=True,

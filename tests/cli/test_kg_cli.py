@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,16 @@ def test_console_script_help_and_demo(tmp_path):
     assert "kg" in out and "datasets" in out and "demo" in out
     out = subprocess.run([str(exe), "kg", "load", "--help"], capture_output=True, text=True, check=True).stdout
     assert "all or nothing" in out and "--graph" in out
+    # help text is shown as written: Cypher's [r:REL] is not taken for markup, and the two
+    # examples stay on lines of their own
+    env = dict(os.environ, COLUMNS="200")
+    out = subprocess.run([str(exe), "kg", "cypher", "--help"], capture_output=True, text=True, check=True, env=env).stdout
+    assert "MATCH (s:Resource)-[r:REL]->(o) RETURN" in out
+    out = subprocess.run([str(exe), "kg", "load", "--help"], capture_output=True, text=True, check=True, env=env).stdout
+    assert [line.strip(" │") for line in out.splitlines() if "Example:" in line] == [
+        "Example: nesykg kg load umls/train.tsv --graph domain --store kg.db",
+        "Example: nesykg kg load wikidata5m.tsv --store neo4j://localhost:7687 --batch 100000",
+    ]
     demo = subprocess.run([str(exe), "demo", "--store", str(tmp_path / "demo")], capture_output=True, text=True, timeout=600)
     assert demo.returncode == 0, demo.stderr
     assert "answers: austria, belgium, france, luxembourg, netherlands, switzerland" in demo.stdout
