@@ -326,11 +326,10 @@ class OxigraphStore(GraphStore):
     ) -> None:
         """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`.
         `progress` hears each piece's share of the `count` quads once it is loaded."""
-        on_piece = None
-        if progress is not None:
-            size = sum(len(p.data) for p in pieces) or 1
+        size = sum(len(p.data) for p in pieces) or 1
 
-            def on_piece(piece: Piece) -> None:
+        def on_piece(piece: Piece) -> None:
+            if progress is not None:
                 progress(round(count * len(piece.data) / size), count)
 
         def error(e: BaseException, piece: Piece) -> BaseException:
