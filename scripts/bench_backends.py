@@ -174,7 +174,7 @@ def bench_one(name: str, store, triples, sample1, sample2, two_hop, load_s: list
         t = time.perf_counter()
         list(store.triples((e, None, None), graphs="domain"))
         one.append((time.perf_counter() - t) * 1000)
-    one_all = []  # naming no graph, as most callers do: the store resolves its graph list too
+    one_all = []  # naming no graph, as most callers do: the union of every user graph
     for e in sample1:
         t = time.perf_counter()
         list(store.triples((e, None, None)))

@@ -12,19 +12,16 @@ original error is raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TypeVar
 
 from nesykg.errors import InputError, PartialWriteError
 from nesykg.kg.provenance import Provenance
-from nesykg.kg.store import Capability, ChangeSet, GraphStore
+from nesykg.kg.store import Capability, ChangeSet, GraphStore, WriteProgress
 from nesykg.kg.terms import INFERRED, Triple
 
-__all__ = ["WriteProgress", "chunked", "write_batches", "copy_store"]
-
-WriteProgress = Callable[[int, "int | None"], None]
-"""Called as ``(triples written since the last call, triples in the whole write or None)``."""
+__all__ = ["chunked", "write_batches", "copy_store"]
 
 T = TypeVar("T")
 
@@ -41,7 +38,7 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def write_batches(
     store: GraphStore,
     batches: Iterable[ChangeSet],
-    total: int | None,
+    total: int,
     what: str,
     finish: str,
     on_write: WriteProgress | None = None,
@@ -50,7 +47,7 @@ def write_batches(
     """Apply `batches` one transaction each; returns the triples written.
 
     Args:
-        total: triples in all batches, if known (for the error message).
+        total: triples in all batches (for progress and the error message).
         what: the write, for messages (``"loading data.tsv into 'domain'"``).
         finish: what the user can do after a partial failure.
         on_write: called with each batch's size and `total` once it has committed.
@@ -63,12 +60,11 @@ def write_batches(
         except Exception as e:
             if not written:
                 raise  # nothing was written: the store is as it was
-            of = f" of {total:,}" if total is not None else ""
             raise PartialWriteError(
-                f"{what} stopped after {written:,}{of} triples were written (each batch is all or nothing;"
-                f" the failed one and those after it were not written): {e}. {finish}",
+                f"{what} stopped after {written:,} of {total:,} triples were written (each batch is all or"
+                f" nothing; the failed one and those after it were not written): {e}. {finish}",
                 written,
-                total if total is not None else -1,
+                total,
             ) from e
         written += size
         if on_write is not None:

@@ -37,11 +37,11 @@ from typing import IO, Any
 
 from nesykg.errors import InputError
 from nesykg.kg.delimited import decode_utf8, parse_delimited, tsv_block_lines, tsv_text_fast
-from nesykg.kg.batches import WriteProgress, chunked, write_batches
+from nesykg.kg.batches import chunked, write_batches
 from nesykg.kg.formats import FORMATS, ProgressFn, detect_format, read_bytes
 from nesykg.kg.provenance import Provenance, new_run_id
 from nesykg.kg.rdf_files import parse_rdf, rdf_file_block
-from nesykg.kg.store import ChangeSet, GraphSelection, GraphStore, NQuadsBlock
+from nesykg.kg.store import ChangeSet, GraphSelection, GraphStore, NQuadsBlock, WriteProgress
 from nesykg.kg.terms import (
     INFERRED,
     Literal,
@@ -179,7 +179,6 @@ def import_files(
             where the store can tell: per committed batch, or per loaded piece of a bulk
             load (progress bars).
     """
-
     check_graph_name(graph)
     if not paths:
         raise InputError("no files to import")

@@ -37,7 +37,7 @@ from nesykg.kg.terms import (
     check_iri,
 )
 
-__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "RdfFileBlock", "StoreStats"]
+__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "RdfFileBlock", "StoreStats", "WriteProgress"]
 
 GraphSelection = str | Sequence[str] | None
 """Graphs to read: one name, several (their union), or ``None`` for every user graph."""
@@ -171,6 +171,10 @@ class StoreStats:
         }
 
 
+WriteProgress = Callable[[int, int], None]
+"""Progress of a write, called as ``(triples written since the last call, triples in all)``."""
+
+
 def _check_term(term: object, position: str, allow_literal: bool, valid: set[str] | None = None) -> None:
     if isinstance(term, str):
         if valid is not None and term in valid:
@@ -267,7 +271,7 @@ class GraphStore(ABC):
 
     # ----------------------------------------------------------------- writes
     def apply_changes(
-        self, changes: ChangeSet, *, validate: bool = True, progress: Callable[[int, int], None] | None = None
+        self, changes: ChangeSet, *, validate: bool = True, progress: WriteProgress | None = None
     ) -> None:
         """Apply a whole `ChangeSet` atomically (or add it to the open transaction).
 
@@ -275,9 +279,9 @@ class GraphStore(ABC):
             changes: the batch.
             validate: check every term first; pass ``False`` only for batches whose
                 terms a parser already validated (`nesykg.kg.io` does).
-            progress: called as ``(triples written since the last call, triples in all)``
-                as a long write goes on, where the backend can tell (the on-disk embedded
-                store's parallel bulk load); the calls need not add up to the exact count.
+            progress: a `WriteProgress`, called as a long write goes on where the backend
+                can tell (the on-disk embedded store's parallel bulk load); the calls need
+                not add up to the exact count.
         """
         if validate:
             valid: set[str] = set()
@@ -292,7 +296,7 @@ class GraphStore(ABC):
             self.require(Capability.ANNOTATIONS)
         self._submit(changes, progress)
 
-    def _submit(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
+    def _submit(self, changes: ChangeSet, progress: WriteProgress | None = None) -> None:
         if self._closed:
             raise InputError(f"the {self.name!r} store is closed")
         if self._pending is not None:
@@ -300,7 +304,7 @@ class GraphStore(ABC):
         elif changes:
             self._commit(changes, progress)
 
-    def _commit(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
+    def _commit(self, changes: ChangeSet, progress: WriteProgress | None = None) -> None:
         if changes.bulk and not self.native_bulk:
             expanded = [pair for block in changes.bulk for pair in block.quads()]
             changes = ChangeSet(expanded + changes.add, changes.remove, changes.provenance, changes.undo_runs)

@@ -190,10 +190,14 @@ _DROP_ORPHAN_LITS = (
     "UNWIND $keys AS k OPTIONAL MATCH (n:Literal {key: k}) USING INDEX n:Literal(key) "
     "WITH n WHERE n IS NOT NULL AND NOT EXISTS { (n)--() } DELETE n"
 )
-_RETURN_GROUPED = (
-    "s.iri AS s, collect(DISTINCT CASE WHEN o.iri IS NULL THEN [r.predicate, null, o.value, o.datatype, "
-    "o.language] ELSE [r.predicate, o.iri] END) AS po"
+_PO = (
+    "CASE WHEN o.iri IS NULL THEN [r.predicate, null, o.value, o.datatype, o.language] "
+    "ELSE [r.predicate, o.iri] END"
 )
+"""One (predicate, object) of a grouped read: ``[p, iri]`` or ``[p, null, value, datatype, language]``."""
+_RETURN_GROUPED = f"s.iri AS s, collect(DISTINCT {_PO}) AS po"
+_COUNT_DISTINCT = "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n"
+"""Triples, each once however many graphs or runs hold it."""
 SCAN_PAGE = 2_000
 """Subjects per read transaction when a read binds neither subject nor object. The client
 holds one page: at CoDEx-M's out-degree (11) about 22k triples, 20 MB (5,000: 45 MB; the
@@ -207,8 +211,7 @@ _PAGE = (
     "MATCH (s:Resource) USING INDEX s:Resource(iri) WHERE s.iri > $after "
     "WITH s ORDER BY s.iri LIMIT $page "
     "OPTIONAL MATCH (s)-[r:REL]->(o) WHERE %WHERE% "
-    "RETURN s.iri AS s, collect(DISTINCT CASE WHEN r IS NULL THEN null WHEN o.iri IS NULL "
-    "THEN [r.predicate, null, o.value, o.datatype, o.language] ELSE [r.predicate, o.iri] END) AS po"
+    f"RETURN s.iri AS s, collect(DISTINCT CASE WHEN r IS NULL THEN null ELSE {_PO} END) AS po"
 )
 _RETURN_TRIPLE = (
     "s.iri AS s, r.predicate AS p, o.iri AS o, o.value AS v, o.datatype AS dt, o.language AS lang"
@@ -351,6 +354,16 @@ def _row(t: Triple) -> dict[str, Any]:
 
 def _lit_row(o: Literal) -> dict[str, Any]:
     return {"key": literal_key(o), "value": o.value, "datatype": o.datatype, "language": o.language}
+
+
+def _where(predicate: str | None, any_graph: bool, params: dict[str, Any]) -> str:
+    """The relationship filter of a read: its graphs (``$graphs``, or any when
+    `any_graph`: each ``REL`` belongs to one user graph) and its predicate, if bound."""
+    where = "true" if any_graph else "r.graph IN $graphs"
+    if predicate is not None:
+        params["p"] = predicate
+        where += " AND r.predicate = $p"
+    return where
 
 
 def _statement(template: str, is_lit: bool) -> str:
@@ -643,10 +656,7 @@ class Neo4jStore(GraphStore):
         else:
             obj = "(o:Literal {key: $o})"
             params["o"] = literal_key(o)  # type: ignore[arg-type]
-        where = ("true" if any_graph else "r.graph IN $graphs") + extra
-        if p is not None:
-            where += " AND r.predicate = $p"
-            params["p"] = p
+        where = _where(p, any_graph, params) + extra
         # A bound end is always an index seek. Left to itself, the planner may scan the whole
         # iri index in order to feed the grouped RETURN in order (seen with plans made while
         # the database was small: 17k index entries read for one subject, 3.5 ms, not 1.2 ms).
@@ -688,12 +698,8 @@ class Neo4jStore(GraphStore):
     def _pages(self, predicate: str | None, graphs: tuple[str, ...] | None) -> Iterator[Any]:
         """The grouped records of a read binding neither end, a page of subjects at a
         time (see `_PAGE`): memory is bounded by one page."""
-        where = "true" if graphs is None else "r.graph IN $graphs"
         params: dict[str, Any] = {"graphs": list(graphs or ()), "page": SCAN_PAGE}
-        if predicate is not None:
-            where += " AND r.predicate = $p"
-            params["p"] = predicate
-        query = _PAGE.replace("%WHERE%", where)
+        query = _PAGE.replace("%WHERE%", _where(predicate, graphs is None, params))
         after = ""
         while True:
             page = self._read(query, after=after, **params)
@@ -705,32 +711,30 @@ class Neo4jStore(GraphStore):
             after = max(rec["s"] for rec in page)
 
     def _count(self, pattern: Pattern, graph: str) -> int:
-        if graph != INFERRED and pattern == (None, None, None):  # the graph's tally
-            recs = self._read("MATCH (g:NamedGraph {iri: $g}) RETURN g.relationships AS n", g=graph)
-            return int(recs[0]["n"] or 0) if recs else 0
-        if graph == INFERRED:
-            query, params = self._pattern_query(
-                pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False
-            )
-        else:
-            query, params = self._pattern_query(pattern, "count(r) AS n", distinct=False)
+        if graph == INFERRED:  # one relationship per (triple, run): count triples once
+            return self._count_union(pattern, (graph,))
+        if pattern == (None, None, None):
+            return self._tallies().get(graph, 0)
+        query, params = self._pattern_query(pattern, "count(r) AS n", distinct=False)
         return self._read(query, graphs=[graph], **params)[0]["n"]
 
     def _count_union(self, pattern: Pattern, graphs: tuple[str, ...] | None) -> int:
         # counted on the server: a triple in several graphs (or several runs) counts once
-        query, params = self._pattern_query(
-            pattern, "count(DISTINCT [elementId(s), r.predicate, elementId(o)]) AS n", distinct=False,
-            any_graph=graphs is None,
-        )
+        query, params = self._pattern_query(pattern, _COUNT_DISTINCT, distinct=False, any_graph=graphs is None)
         return self._read(query, graphs=list(graphs or ()), **params)[0]["n"]
 
     def _count_all(self, pattern: Pattern) -> int:
         return self._count_union(pattern, None)
 
+    def _tallies(self) -> dict[str, int]:
+        """Relationships per non-empty graph, from the :NamedGraph tallies: O(graphs)."""
+        recs = self._read(
+            "MATCH (g:NamedGraph) WHERE g.relationships > 0 RETURN g.iri AS g, g.relationships AS n"
+        )
+        return {r["g"]: r["n"] for r in recs}
+
     def _graph_names(self) -> list[str]:
-        # O(graphs): each graph's relationships are tallied on its :NamedGraph node
-        recs = self._read("MATCH (g:NamedGraph) WHERE g.relationships > 0 RETURN g.iri AS g")
-        return [r["g"] for r in recs]
+        return list(self._tallies())
 
     def _provenance_records(
         self, triple: Triple | None = None, run_id: str | None = None
@@ -762,11 +766,7 @@ class Neo4jStore(GraphStore):
         return out
 
     def stats(self) -> StoreStats:
-        per = self._read(
-            "MATCH (g:NamedGraph) WHERE g.relationships > 0 AND g.iri <> 'inferred' "
-            "RETURN g.iri AS g, g.relationships AS n"
-        )
-        per_graph = {r["g"]: r["n"] for r in per}
+        per_graph = {g: n for g, n in self._tallies().items() if g != INFERRED}
         inferred = self._count((None, None, None), INFERRED)
         if inferred:
             per_graph[INFERRED] = inferred

@@ -20,7 +20,7 @@ all-or-nothing too (see `nesykg.kg.backends.oxigraph_bulk`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from nesykg.kg.store import (
     NQuadsBlock,
     RdfFileBlock,
     StoreStats,
+    WriteProgress,
 )
 from nesykg.kg.terms import (
     GENID,
@@ -224,7 +225,7 @@ class OxigraphStore(GraphStore):
             ox.Quad(r, _NK_TIME, _OxLiteral(prov.time.isoformat(), datatype=_XSD_DATETIME), g),
         ]
 
-    def _apply(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
+    def _apply(self, changes: ChangeSet, progress: WriteProgress | None = None) -> None:
         self._names_cache = None
         if changes.bulk:
             files = [b for b in changes.bulk if isinstance(b, RdfFileBlock)]
@@ -254,9 +255,9 @@ class OxigraphStore(GraphStore):
                 return
             self._store.update(self._update_text(changes, adds))
         except OSError as e:
-            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+            raise self._write_failed(e) from None
 
-    def _load_file(self, block: RdfFileBlock, progress: Callable[[int, int], None] | None = None) -> None:
+    def _load_file(self, block: RdfFileBlock, progress: WriteProgress | None = None) -> None:
         """One RDF file without blank nodes: Oxigraph's parser, one transaction."""
         from nesykg.kg.io import FORMATS
 
@@ -276,9 +277,9 @@ class OxigraphStore(GraphStore):
         except SyntaxError as e:
             raise ParseError(block.source, e.lineno, _syntax_reason(e), e.offset) from None
         except OSError as e:
-            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+            raise self._write_failed(e) from None
 
-    def _load_bulk(self, changes: ChangeSet, progress: Callable[[int, int], None] | None = None) -> None:
+    def _load_bulk(self, changes: ChangeSet, progress: WriteProgress | None = None) -> None:
         """Additions only: one native N-Quads load, which is one transaction (or a
         journaled bulk load, on disk into empty graphs)."""
         blocks = list(changes.bulk)
@@ -306,7 +307,10 @@ class OxigraphStore(GraphStore):
             i = max(j for j, s in enumerate(starts) if s <= (e.lineno or 1))
             raise ParseError(blocks[i].source, (e.lineno or 1) - starts[i] + 1, _syntax_reason(e)) from None
         except OSError as e:
-            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+            raise self._write_failed(e) from None
+
+    def _write_failed(self, e: OSError) -> StoreError:
+        return StoreError(f"write to {self.location} failed, nothing was written: {e}")
 
     def _bulk_ok(self, graphs: list[str], count: int) -> bool:
         """Whether a load of `count` quads into `graphs` takes the bulk path."""
@@ -321,7 +325,7 @@ class OxigraphStore(GraphStore):
         graphs: list[str],
         fmt: Any,
         count: int,
-        progress: Callable[[int, int], None] | None,
+        progress: WriteProgress | None,
         **kwargs: Any,
     ) -> None:
         """`parallel_bulk_load` with nesykg's errors; the caller hands over `pieces`.
@@ -343,7 +347,7 @@ class OxigraphStore(GraphStore):
                 workers=self._bulk_workers, on_error=error, on_piece=on_piece, **kwargs,
             )
         except OSError as e:
-            raise StoreError(f"write to {self.location} failed, nothing was written: {e}") from None
+            raise self._write_failed(e) from None
         finally:
             pieces.clear()
             release_free_memory()  # the pieces' buffers, now that nothing holds them
