@@ -1,6 +1,9 @@
-"""``nesykg train | eval | predict``: embedding link predictors from the command line.
+"""``nesykg train | eval | predict``: link predictors from the command line.
 
-torch and the models are imported inside the commands, so ``nesykg --help`` stays fast.
+``train`` trains an embedding model; ``eval`` and ``predict`` take any checkpoint folder
+(an embedding model, a rule predictor from ``nesykg rules mine --out DIR``). The commands
+are thin: names in, `nesykg.reasoners.predict` does the work. torch and the models are
+imported inside the commands, so ``nesykg --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -15,22 +18,9 @@ from nesykg.errors import InputError
 
 __all__ = ["train", "evaluate", "predict", "demo_step"]
 
-CheckpointOpt = Annotated[Path, typer.Option("--checkpoint", "-c", help="Checkpoint folder written by 'nesykg train'.")]
-
-
-def _progress(total: int, description: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from nesykg.cli.common import err_console
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  valid MRR {task.fields[mrr]}  best {task.fields[best]}"),
-        TimeElapsedColumn(),
-        console=err_console(),
-    )
+CheckpointOpt = Annotated[
+    Path, typer.Option("--checkpoint", "-c", help="Checkpoint folder ('nesykg train', 'nesykg rules mine --out DIR').")
+]
 
 
 def _metrics_table(title: str, metrics: dict[str, dict[str, float]]) -> Any:
@@ -67,8 +57,10 @@ def train(
 
     Flags not given take the shipped defaults for the model and dataset.
     """
+    from nesykg.cli.progress import stage_progress
     from nesykg.datasets import load_dataset
     from nesykg.kg.tensor import TensorKG
+    from nesykg.reasoners.checkpoint import dataset_reference
     from nesykg.reasoners.defaults import default_config
     from nesykg.reasoners.training import train as run_training
 
@@ -80,26 +72,21 @@ def train(
     _check_device(device)
     folder = out or Path("runs") / f"{ds.name}-{config.model}"
     kg = TensorKG.from_dataset(ds)
-    dataset_ref = ds.name if str(dataset).lower().replace("-", "_") == ds.name else str(ds.path.resolve())
+    dataset_ref = dataset_reference(dataset, ds.name, ds.path)
     if json_out:
         _, result = run_training(kg, config, folder, resume=resume, dataset=dataset_ref)
-    else:
-        out_console = console()
-        out_console.print(f"training {config.model} (dim {config.dim}, {config.mode}) on {ds!r} -> {folder}")
-        with _progress(config.epochs, "epochs") as bar:
-            task = bar.add_task(f"{config.model}", total=config.epochs, loss="-", mrr="-", best="-")
-
-            def on_epoch(rep: Any) -> None:
-                bar.update(
-                    task, completed=rep.epoch, loss=f"{rep.loss:.4f}",
-                    mrr="-" if rep.valid_mrr is None else f"{rep.valid_mrr:.4f}",
-                    best="-" if rep.best_mrr is None else f"{rep.best_mrr:.4f}@{rep.best_epoch}",
-                )
-
-            _, result = run_training(kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref)
-    if json_out:
         print_json({"checkpoint": str(folder), **result.to_dict()})
         return
+    out_console = console()
+    out_console.print(f"training {config.model} (dim {config.model_config.dim}, {config.mode}) on {ds!r} -> {folder}")
+    with stage_progress(transient=False) as bar:
+
+        def on_epoch(rep: Any) -> None:
+            mrr = "-" if rep.valid_mrr is None else f"{rep.valid_mrr:.4f}"
+            best = "-" if rep.best_mrr is None else f"{rep.best_mrr:.4f}@{rep.best_epoch}"
+            bar.status(f"loss {rep.loss:.4f}  valid MRR {mrr}  best {best}")
+
+        _, result = run_training(kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref, progress=bar)
     out_console.print(_metrics_table(f"{config.model} on {ds.name} (best epoch {result.best_epoch})", result.metrics))
     t = result.timings
     out_console.print(
@@ -127,27 +114,17 @@ def evaluate(
     device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
     json_out: JsonOpt = False,
 ) -> None:
-    """Filtered MRR and Hits@k of a checkpoint on a split (both directions, mean-tie ranks)."""
-    from nesykg.datasets import load_dataset
-    from nesykg.kg.tensor import TensorKG
-    from nesykg.reasoners.checkpoint import load_checkpoint
-    from nesykg.reasoners.evaluation import evaluate as run_eval
+    """Filtered MRR and Hits@k of any checkpoint on a split (both directions, mean-tie ranks)."""
+    from nesykg.cli.progress import stage_progress
+    from nesykg.reasoners.predict import evaluate_checkpoint
 
     _check_device(device)
-    cp = load_checkpoint(checkpoint, device=device)
-    name = dataset or cp.dataset
-    if name is None:
-        raise InputError(f"{checkpoint}: the checkpoint names no dataset; pass --dataset")
-    kg = TensorKG.from_dataset(load_dataset(name))
-    kg.vocab.check_same(cp.vocab, what=f"checkpoint {checkpoint}")
-    triples = kg.triples(split)
-    if len(triples) == 0:
-        raise InputError(f"dataset {kg.name!r} has no {split!r} triples")
-    metrics = run_eval(cp.model, triples, [kg.triples(s) for s in ("train", "valid", "test") if s in kg.splits])
+    with stage_progress() as bar:
+        report = evaluate_checkpoint(checkpoint, split, dataset=dataset, device=device, progress=bar)
     if json_out:
-        print_json({"checkpoint": str(checkpoint), "dataset": kg.name, "split": split, **metrics})
+        print_json(report.as_dict())
     else:
-        console().print(_metrics_table(f"{cp.config.model} on {kg.name}", {split: metrics}))
+        console().print(_metrics_table(f"{report.model} on {report.dataset}", {split: report.metrics}))
 
 
 def predict(
@@ -159,34 +136,22 @@ def predict(
     json_out: JsonOpt = False,
 ) -> None:
     """Top-k answers of (head, relation, ?) or (?, relation, tail) from a checkpoint alone."""
-    import torch
-
-    from nesykg.reasoners.checkpoint import load_checkpoint
+    from nesykg.reasoners.checkpoint import load_predictor
+    from nesykg.reasoners.predict import predict as run_predict
 
     if (head is None) == (tail is None):
         raise InputError("give exactly one of --head (predict tails) or --tail (predict heads)")
-    cp = load_checkpoint(checkpoint)
-    rel = cp.vocab.relation_id(relation)
-    if head is not None:
-        anchor, r_id, direction = cp.vocab.entity_id(head), rel, "tails"
-    else:
-        anchor, r_id, direction = cp.vocab.entity_id(tail), rel + cp.vocab.num_relations, "heads"  # type: ignore[arg-type]
-    scores, ids = cp.model.top_tails_chunked(torch.tensor([anchor]), torch.tensor([r_id]), top_k)
-    rows = [
-        {"rank": i + 1, "entity": cp.vocab.entities[int(e)], "score": float(s)}
-        for i, (s, e) in enumerate(zip(scores[0].tolist(), ids[0].tolist()))
-    ]
+    ranking = run_predict(load_predictor(checkpoint), head=head, relation=relation, tail=tail, top_k=top_k)
     if json_out:
-        print_json({"head": head, "relation": relation, "tail": tail, "predict": direction, "answers": rows})
+        print_json(ranking.as_dict())
         return
     from rich.table import Table
 
-    query = f"({head}, {relation}, ?)" if head is not None else f"(?, {relation}, {tail})"
-    table = Table(title=f"{query} -- {cp.config.model}")
+    table = Table(title=f"{ranking.query} -- {ranking.model}")
     for c in ("rank", "entity", "score"):
         table.add_column(c, justify="right" if c != "entity" else "left")
-    for row in rows:
-        table.add_row(str(row["rank"]), row["entity"], f"{row['score']:.4f}")
+    for a in ranking.answers:
+        table.add_row(str(a.rank), a.entity, f"{a.score:.4f}")
     console().print(table)
 
 
@@ -197,8 +162,9 @@ def demo_step(ctx: Any) -> None:
     import torch
 
     from nesykg.kg.tensor import TensorKG
-    from nesykg.reasoners.checkpoint import load_checkpoint
+    from nesykg.reasoners.checkpoint import load_predictor
     from nesykg.reasoners.defaults import default_config
+    from nesykg.reasoners.predict import predict as run_predict
     from nesykg.reasoners.training import train as run_training
 
     out = ctx.console
@@ -215,17 +181,14 @@ def demo_step(ctx: Any) -> None:
         torch.set_num_threads(threads)
     m = result.metrics.get("test", {})
     out.print(
-        f"trained {config.model} (dim {config.dim}) for {result.epochs_completed} epochs in "
+        f"trained {config.model} (dim {config.model_config.dim}) for {result.epochs_completed} epochs in "
         f"{time.perf_counter() - t0:.1f} s; filtered test MRR {m.get('mrr', 0):.3f}, Hits@1 {m.get('hits@1', 0):.3f}"
     )
-    cp = load_checkpoint(folder)  # scores from the checkpoint alone: vocab.json + model.pt
+    model = load_predictor(folder)  # scores from the checkpoint alone: vocab.json + model.pt
     h, r, t = ctx.dataset.test[0]
-    known = {tt for hh, rr, tt in ctx.dataset.train if (hh, rr) == (h, r)}
-    scores, ids = cp.model.top_tails_chunked(
-        torch.tensor([cp.vocab.entity_id(h)]), torch.tensor([cp.vocab.relation_id(r)]), 3 + len(known)
-    )
-    ranked = [(cp.vocab.entities[int(e)], float(s)) for s, e in zip(scores[0], ids[0])]
-    answers = ", ".join(f"{e} ({s:.2f})" for e, s in [x for x in ranked if x[0] not in known][:3])
+    ranking = run_predict(model, head=h, relation=r, top_k=3, graph=kg, exclude_known=True)
+    known = sorted(tt for hh, rr, tt in ctx.dataset.train if (hh, rr) == (h, r))
+    answers = ", ".join(f"{a.entity} ({a.score:.2f})" for a in ranking.answers)
     out.print(f"new facts for ({h}, {r}, ?): {answers}", markup=False)
-    out.print(f"  (already known: {', '.join(sorted(known)) or 'none'}; held-out test answer: {t})", markup=False)
+    out.print(f"  (already known: {', '.join(known) or 'none'}; held-out test answer: {t})", markup=False)
     ctx.extras["linkpred_checkpoint"] = folder

@@ -1,20 +1,19 @@
 """``nesykg rules mine | eval | apply | explain | import``: symbolic Horn rules.
 
 Rules files use AnyBURL's syntax, one rule per line (see
-`nesykg.reasoners.rules.syntax`). numpy, scipy and torch are imported inside the
-commands, so ``nesykg --help`` stays fast.
+`nesykg.reasoners.rules.syntax`). ``mine --out DIR`` writes a rule-predictor checkpoint
+that ``nesykg eval`` and ``nesykg predict`` take like any other. numpy, scipy and torch are
+imported inside the commands, so ``nesykg --help`` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, console, err_console, open_cli_store, print_json
+from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, console, open_cli_store, print_json
 from nesykg.errors import InputError
 
 __all__ = ["app", "mine", "evaluate", "apply", "explain", "import_rules", "demo_step"]
@@ -33,26 +32,6 @@ SmoothOpt = Annotated[float, typer.Option("--smoothing", help="k of the pessimis
 ConfKindOpt = Annotated[str, typer.Option("--confidence", help="Which mined confidence to apply: rule (standard) or pca.")]
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
-    """A transient rich progress bar on stderr (only on a terminal)."""
-    err = err_console()
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
 def _load(dataset: str) -> tuple[Any, Any]:
     from nesykg.datasets import load_dataset
     from nesykg.kg.tensor import TensorKG
@@ -61,36 +40,68 @@ def _load(dataset: str) -> tuple[Any, Any]:
     return ds, TensorKG.from_dataset(ds)
 
 
-def _predictor(kg: Any, rules_path: Path, aggregation: str, smoothing: float, confidence: str) -> Any:
+def _rule_predictor(kg: Any, rules: Any, aggregation: str, smoothing: float, confidence: str) -> Any:
     from nesykg.reasoners.rules.predictor import RuleLinkPredictor
+
+    return RuleLinkPredictor(kg, rules, aggregation=aggregation, smoothing=smoothing, confidence=confidence)  # type: ignore[arg-type]
+
+
+def _predictor(kg: Any, rules_path: Path, aggregation: str, smoothing: float, confidence: str) -> Any:
     from nesykg.reasoners.rules.syntax import read_rules
 
-    rules = read_rules(rules_path)
-    return RuleLinkPredictor(kg, rules, aggregation=aggregation, smoothing=smoothing, confidence=confidence)  # type: ignore[arg-type]
+    return _rule_predictor(kg, read_rules(rules_path), aggregation, smoothing, confidence)
 
 
 def mine(
     dataset: DatasetOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Rules file to write.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="FILE.txt: a rules file; a folder (no .txt suffix): a rule-predictor checkpoint."),
+    ],
     max_length: Annotated[int, typer.Option("--max-length", help="Longest body of a path rule (1-3).")] = 3,
     min_conf: Annotated[float, typer.Option("--min-conf", help="Least standard confidence.")] = 0.1,
     min_support: Annotated[int, typer.Option("--min-support", help="Least support (true predictions).")] = 2,
     constants: Annotated[bool, typer.Option("--constants/--no-constants", help="Also mine rules with constants.")] = True,
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", help="Seconds at most (default: no limit).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the path sampling.")] = 0,
+    aggregation: AggOpt = "max+noisy-or",
+    smoothing: SmoothOpt = 5.0,
+    confidence: ConfKindOpt = "rule",
     json_out: JsonOpt = False,
 ) -> None:
-    """Mine Horn rules from a dataset's training split and write them to a rules file."""
+    """Mine Horn rules from a dataset's training split.
+
+    With --out FILE.txt, write them to a rules file. With --out DIR (a path without a .txt
+    suffix, or an existing folder), write a rule-predictor checkpoint: the rules, the facts
+    they apply to, vocab.json and config.json (with --aggregation, --smoothing,
+    --confidence); then 'nesykg eval --checkpoint DIR' and 'nesykg predict --checkpoint DIR'.
+    """
+    from nesykg.cli.progress import stage_progress
     from nesykg.reasoners.rules.miner import MinerConfig, mine_rules
     from nesykg.reasoners.rules.syntax import write_rules
 
     cfg = MinerConfig(
         max_length=max_length, min_confidence=min_conf, min_support=min_support, constants=constants, time_budget=time_budget, seed=seed
     )
+    as_folder = out.is_dir() or out.suffix.lower() != ".txt"
+    if as_folder and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder (a rules file needs the .txt suffix)")
     ds, kg = _load(dataset)
-    with _progress() as progress:
+    if as_folder:  # check the application flags before mining
+        from nesykg.reasoners.rules.predictor import RuleConfig
+
+        RuleConfig(aggregation, smoothing, 0.0, confidence)
+    with stage_progress() as progress:
         res = mine_rules(kg, cfg, progress=progress)
-    write_rules(res.rules, out)
+    if as_folder:
+        from dataclasses import asdict
+
+        from nesykg.reasoners.checkpoint import dataset_reference, save_predictor
+
+        pred = _rule_predictor(kg, res.rules, aggregation, smoothing, confidence)
+        save_predictor(pred, out, dataset=dataset_reference(dataset, ds.name, ds.path), miner=asdict(cfg))
+    else:
+        write_rules(res.rules, out)
     kinds: dict[str, int] = {}
     for r in res.rules:
         key = f"path-{r.length}" if r.kind == "path" else "constant"
@@ -102,6 +113,7 @@ def mine(
         "seconds": round(res.seconds, 3),
         "truncated": res.truncated,
         "out": str(out),
+        "checkpoint": as_folder,
     }
     if json_out:
         print_json(info)
@@ -128,16 +140,15 @@ def evaluate(
     json_out: JsonOpt = False,
 ) -> None:
     """Filtered MRR and Hits@k of the rules as a link predictor (both directions)."""
-    from nesykg.reasoners.evaluation import evaluate as run_eval
+    from nesykg.cli.progress import stage_progress
+    from nesykg.reasoners.evaluation import evaluate_split
 
     ds, kg = _load(dataset)
     if split not in ("test", "valid"):
         raise InputError(f"--split must be test or valid, got {split!r}")
-    triples = kg.triples(split)
-    if len(triples) == 0:
-        raise InputError(f"dataset {ds.name} has no {split} triples")
     pred = _predictor(kg, rules, aggregation, smoothing, confidence)
-    m = run_eval(pred, triples, [kg.triples(s) for s in ("train", "valid", "test")])
+    with stage_progress() as progress:
+        m = evaluate_split(pred, kg, split, progress=progress)
     if json_out:
         print_json({"dataset": ds.name, "split": split, "rules": len(pred.rules), "aggregation": aggregation, **m})
         return

@@ -13,43 +13,38 @@ Memory bound: scores are computed ``batch_size`` queries at a time, so peak memo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
+from nesykg.errors import InputError
+from nesykg.progress import Progress
 from nesykg.reasoners.base import LinkPredictor
+from nesykg.reasoners.known import KnownTails
 
-__all__ = ["TrueTails", "filtered_ranks", "ranks_from_scores", "rank_metrics", "mrr", "hits_at_k", "evaluate"]
+if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.kg.tensor import TensorKG
+
+__all__ = [
+    "TrueTails",
+    "filtered_ranks",
+    "ranks_from_scores",
+    "rank_metrics",
+    "mrr",
+    "hits_at_k",
+    "evaluate",
+    "evaluate_split",
+    "filter_splits",
+    "FILTER_SPLITS",
+]
+
+#: the splits whose triples are "known true" when ranking filtered
+FILTER_SPLITS = ("train", "valid", "test")
 
 
-class TrueTails:
-    """Index of the known true tails of every ``(head, relation)`` pair, reciprocals included.
-
-    Stored sorted by ``head * 2R + relation`` (CSR-like), O(number of triples).
-    """
-
-    def __init__(self, triples: Iterable[Tensor], num_entities: int, num_relations: int):
-        parts = [t for t in triples if len(t)]
-        allt = torch.cat(parts) if parts else torch.empty(0, 3, dtype=torch.long)
-        recip = torch.stack([allt[:, 2], allt[:, 1] + num_relations, allt[:, 0]], 1)
-        both = torch.unique(torch.cat([allt, recip]), dim=0)
-        self.num_relations = num_relations
-        self.num_entities = num_entities
-        keys = both[:, 0] * (2 * num_relations) + both[:, 1]
-        order = torch.argsort(keys, stable=True)
-        self._keys = keys[order]
-        self._tails = both[order, 2]
-
-    def mask(self, heads: Tensor, relations: Tensor) -> tuple[Tensor, Tensor]:
-        """``(row, col)`` index pairs of all known true tails of each query in the batch."""
-        keys = heads * (2 * self.num_relations) + relations
-        start = torch.searchsorted(self._keys, keys, side="left")
-        end = torch.searchsorted(self._keys, keys, side="right")
-        counts = end - start
-        rows = torch.repeat_interleave(torch.arange(len(keys)), counts)
-        offsets = torch.arange(int(counts.sum())) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
-        cols = self._tails[torch.repeat_interleave(start, counts) + offsets]
-        return rows, cols
+#: the filter index of the evaluator (one index for filtering, truth values and known-flags)
+TrueTails = KnownTails
 
 
 def ranks_from_scores(scores: Tensor, targets: Tensor, filter_rows: Tensor | None = None, filter_cols: Tensor | None = None) -> Tensor:
@@ -77,6 +72,7 @@ def filtered_ranks(
     both_directions: bool = True,
     batch_size: int | None = None,
     max_floats: int = 1 << 25,
+    progress: Progress | None = None,
 ) -> Tensor:
     """Ranks of the tails of `triples` (then of their heads, if `both_directions`).
 
@@ -86,6 +82,7 @@ def filtered_ranks(
         true_tails: filter index (``None`` for raw ranks).
         both_directions: also rank heads, through reciprocal relations.
         batch_size: queries per scoring call (default: ``max_floats // N``).
+        progress: called as ``progress("evaluating", queries_done, queries)``.
 
     Returns:
         ``DoubleTensor[M]`` tail ranks, followed by ``M`` head ranks when `both_directions`.
@@ -97,6 +94,8 @@ def filtered_ranks(
     q = torch.cat(queries)
     bs = batch_size or max(1, max_floats // max(1, predictor.num_entities))
     out = []
+    if progress is not None:
+        progress("evaluating", 0, len(q))
     for i in range(0, len(q), bs):
         b = q[i : i + bs]
         scores = predictor.score_tails(b[:, 0], b[:, 1]).cpu()
@@ -105,6 +104,8 @@ def filtered_ranks(
             out.append(ranks_from_scores(scores, b[:, 2], rows, cols))
         else:
             out.append(ranks_from_scores(scores, b[:, 2]))
+        if progress is not None:
+            progress("evaluating", min(len(q), i + bs), len(q))
     return torch.cat(out) if out else torch.empty(0, dtype=torch.double)
 
 
@@ -141,3 +142,33 @@ def evaluate(
     filt = list(filter_triples)
     tt = TrueTails(filt + [triples], predictor.num_entities, predictor.num_relations)
     return rank_metrics(filtered_ranks(predictor, triples, tt, both_directions, batch_size))
+
+
+def filter_splits(kg: TensorKG) -> list[Tensor]:
+    """The known true triples of `kg` for filtered ranking: its train, valid and test splits
+    (those it has)."""
+    return [kg.triples(s) for s in FILTER_SPLITS if s in kg.splits]
+
+
+def evaluate_split(
+    predictor: LinkPredictor,
+    kg: TensorKG,
+    split: str = "test",
+    both_directions: bool = True,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, float]:
+    """Filtered MRR, MR and Hits@1/3/10 of `predictor` on a split of `kg`, filtered by
+    `filter_splits` (train, valid and test): the protocol of ``nesykg eval``.
+
+    Raises:
+        InputError: `kg` has no triples in `split`.
+        VocabularyMismatchError: the predictor was built for another vocabulary.
+    """
+    if predictor.vocab is not None:
+        kg.vocab.check_same(predictor.vocab, what="predictor")
+    triples = kg.triples(split)
+    if len(triples) == 0:
+        raise InputError(f"dataset {kg.name!r} has no {split!r} triples")
+    tt = TrueTails(filter_splits(kg), predictor.num_entities, predictor.num_relations)
+    return rank_metrics(filtered_ranks(predictor, triples, tt, both_directions, batch_size, progress=progress))

@@ -1,64 +1,59 @@
-"""Model registry: resolve a link-prediction model class by name.
+"""The predictor registry: every `LinkPredictor` class resolved by name.
 
-Built-in models are listed by import path so that torch loads only when a model is used;
-third parties add theirs through the ``nesykg.models`` entry-point group
-(``name = "package.module:Class"``), loaded lazily on the first lookup.
+One `nesykg.registry.Registry` holds the embedding models and the rule predictor (GNNs
+join it when they land). Built-in entries are import paths, so torch loads only when a
+predictor is used; third parties add theirs through the ``nesykg.models`` entry-point
+group (``name = "package.module:Class"``). Every registered class is a checkpoint: its
+``name`` is written into ``config.json`` and `nesykg.reasoners.checkpoint.load_predictor`
+resolves it here.
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nesykg.errors import InputError, UnknownNameError
+from nesykg.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nesykg.reasoners.embeddings.base import EmbeddingModel
+    from nesykg.reasoners.base import LinkPredictor
 
-__all__ = ["MODELS", "ENTRY_POINT_GROUP", "model_names", "get_model_class", "make_model"]
+__all__ = ["PREDICTORS", "ENTRY_POINT_GROUP", "model_names", "get_model_class"]
 
 ENTRY_POINT_GROUP = "nesykg.models"
 
-MODELS: dict[str, str] = {
-    "complex": "nesykg.reasoners.embeddings.complex:ComplEx",
-    "distmult": "nesykg.reasoners.embeddings.distmult:DistMult",
-    "rotate": "nesykg.reasoners.embeddings.rotate:RotatE",
-    "transe": "nesykg.reasoners.embeddings.transe:TransE",
-}
+PREDICTORS: Registry[type[LinkPredictor]] = Registry(
+    "model",
+    ENTRY_POINT_GROUP,
+    {
+        "complex": "nesykg.reasoners.embeddings.complex:ComplEx",
+        "distmult": "nesykg.reasoners.embeddings.distmult:DistMult",
+        "rotate": "nesykg.reasoners.embeddings.rotate:RotatE",
+        "transe": "nesykg.reasoners.embeddings.transe:TransE",
+        "rules": "nesykg.reasoners.rules.predictor:RuleLinkPredictor",
+    },
+)
 
 
-def _all() -> dict[str, str]:
-    found = dict(MODELS)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name.lower(), ep.value)
-    return found
+def model_names(kind: type | None = None) -> list[str]:
+    """Names of every registered predictor, built-in and from entry points.
+
+    Args:
+        kind: only the predictors that subclass it (e.g. ``EmbeddingModel``); this
+            imports every entry.
+    """
+    names = PREDICTORS.names()
+    if kind is None:
+        return names
+    return [n for n in names if issubclass(PREDICTORS.get(n), kind)]
 
 
-def model_names() -> list[str]:
-    """Names of every registered model, built-in and from entry points."""
-    return sorted(_all())
-
-
-def get_model_class(name: str | type) -> type[EmbeddingModel]:
-    """The model class registered as `name` (case-insensitive); a class passes through.
+def get_model_class(name: str | type) -> type[LinkPredictor]:
+    """The predictor class registered as `name` (case-insensitive); a class passes through.
 
     Raises:
         UnknownNameError: listing the registered names.
+        InputError: the entry is registered but cannot be loaded.
     """
     if isinstance(name, type):
         return name
-    table = _all()
-    key = name.lower()
-    if key not in table:
-        raise UnknownNameError("model", name, table)
-    module, _, attr = table[key].partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as e:
-        raise InputError(f"model {name!r} is registered as {table[key]!r}, which cannot be loaded: {e}") from None
-
-
-def make_model(name: str | type, num_entities: int, num_relations: int, dim: int, **kwargs: Any) -> EmbeddingModel:
-    """Build a model by name: ``make_model("complex", N, R, dim=200)``."""
-    return get_model_class(name)(num_entities, num_relations, dim, **kwargs)
+    return PREDICTORS.get(name)

@@ -33,9 +33,10 @@ from torch import Tensor
 from nesykg.errors import InputError, TrainingError
 from nesykg.kg.tensor import TensorKG
 from nesykg.kg.vocab import Vocabulary
+from nesykg.progress import Progress
 from nesykg.reasoners.checkpoint import atomic_save, atomic_write_text, read_config, write_config
 from nesykg.reasoners.config import EpochReport, TrainingConfig, TrainingResult
-from nesykg.reasoners.embeddings.base import EmbeddingModel
+from nesykg.reasoners.embeddings.base import WEIGHTS_FILE, EmbeddingModel
 from nesykg.reasoners.evaluation import TrueTails, filtered_ranks, rank_metrics
 from nesykg.reasoners.registry import get_model_class
 
@@ -98,12 +99,19 @@ class TrainingExamples:
         return y / counts.to(device=device, dtype=y.dtype).unsqueeze(1)
 
 
-def build_model(config: TrainingConfig, num_entities: int, num_relations: int, generator: torch.Generator) -> EmbeddingModel:
-    """The model of `config`, initialised from `generator` (on the CPU, for determinism)."""
+def build_model(config: TrainingConfig, vocab: Vocabulary, generator: torch.Generator) -> EmbeddingModel:
+    """The model of `config` over `vocab`, initialised from `generator` (on the CPU, for determinism).
+
+    Raises:
+        InputError: the model is not trained by gradient descent (e.g. ``rules``), or it
+            has no N3 regulariser and ``n3_weight > 0``.
+    """
     cls = get_model_class(config.model)
-    if config.n3_weight > 0 and not cls.supports_n3:
+    if not (isinstance(cls, type) and issubclass(cls, EmbeddingModel)):
+        raise InputError(f"model {config.model!r} is not an embedding model; train() trains embedding models only")
+    if config.model_config.n3_weight > 0 and not cls.supports_n3:
         raise InputError(f"model {config.model!r} has no N3 regulariser; set n3_weight to 0")
-    return cls(num_entities, num_relations, config.dim, init_std=config.init_std, generator=generator)
+    return cls(vocab, config.model_config, generator=generator)
 
 
 def make_optimizer(config: TrainingConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -122,8 +130,9 @@ def _loss(model: EmbeddingModel, ex: TrainingExamples, idx: Tensor, config: Trai
     else:
         t = None
         loss = F.cross_entropy(scores, ex.multi_hot(idx, dev))
-    if config.n3_weight > 0:
-        loss = loss + config.n3_weight * sum(x.sum(-1).mean() for x in model.n3_terms(h, r, t))
+    n3 = config.model_config.n3_weight
+    if n3 > 0:
+        loss = loss + n3 * sum(x.sum(-1).mean() for x in model.n3_terms(h, r, t))
     return loss
 
 
@@ -154,6 +163,7 @@ def train(
     on_epoch: Callable[[EpochReport], None] | None = None,
     resume: bool = True,
     dataset: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[EmbeddingModel, TrainingResult]:
     """Train `config.model` on ``kg``'s train split; validate on ``valid``; keep the best.
 
@@ -164,7 +174,10 @@ def train(
         config: the run's configuration.
         out: checkpoint folder (see `nesykg.reasoners.checkpoint`); ``None`` keeps
             everything in memory. A resumable state is saved after every epoch.
-        on_epoch: called with an `EpochReport` after every epoch (progress bars).
+        on_epoch: called with an `EpochReport` after every epoch (loss, validation MRR).
+        progress: `nesykg.progress.Progress`, called as ``progress("training MODEL",
+            epoch, epochs)`` after every epoch (and with the epochs already done first),
+            then ``progress("evaluating", done, total)`` over the final evaluation's queries.
         resume: continue from ``out/state.pt`` when it exists (same configuration and
             vocabulary required).
         dataset: dataset name recorded in the result (default: ``kg.name``).
@@ -186,8 +199,7 @@ def train(
     test = kg.splits.get("test", torch.empty(0, 3, dtype=torch.long))
     true_tails = TrueTails([train_triples, valid, test], kg.num_entities, kg.num_relations)
     gen = torch.Generator().manual_seed(config.seed)
-    model = build_model(config, kg.num_entities, kg.num_relations, gen).to(dev)
-    model.vocab = kg.vocab
+    model = build_model(config, kg.vocab, gen).to(dev)
     opt = make_optimizer(config, model)
     ex = TrainingExamples(train_triples, kg.num_entities, kg.num_relations, config.mode)
 
@@ -214,6 +226,9 @@ def train(
             train_seconds, eval_seconds = st["train_seconds"], st["eval_seconds"]
         write_config(folder, config, kg.vocab, dataset)
 
+    stage = f"training {config.model}"
+    if progress is not None:
+        progress(stage, start_epoch - 1, config.epochs)
     model.train()
     for epoch in range(start_epoch, config.epochs + 1):
         if stopped_early:
@@ -250,7 +265,7 @@ def train(
                 best_mrr, best_epoch, bad_evals = valid_mrr, epoch, 0
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if folder is not None:
-                    atomic_save(best_state, folder / "model.pt")
+                    atomic_save(best_state, folder / WEIGHTS_FILE)
             else:
                 bad_evals += 1
                 stopped_early = config.patience > 0 and bad_evals >= config.patience
@@ -275,6 +290,8 @@ def train(
             )
         if on_epoch is not None:
             on_epoch(EpochReport(epoch, config.epochs, epoch_loss, seconds, valid_mrr, best_mrr, best_epoch))
+        if progress is not None:
+            progress(stage, epoch, config.epochs)
 
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -284,7 +301,8 @@ def train(
     metrics = {}
     for split, triples in (("valid", valid), ("test", test)):
         if len(triples):
-            metrics[split] = rank_metrics(filtered_ranks(model, triples, true_tails, True, config.eval_batch_size))
+            ranks = filtered_ranks(model, triples, true_tails, True, config.eval_batch_size, progress=progress)
+            metrics[split] = rank_metrics(ranks)
     import nesykg
 
     epochs_done = len(history)
@@ -307,7 +325,7 @@ def train(
         git_hash=_git_hash(),
     )
     if folder is not None:
-        atomic_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, folder / "model.pt")
+        model.save_state(folder)
         import json
 
         atomic_write_text(folder / "metrics.json", json.dumps(result.to_dict(), indent=2))

@@ -12,10 +12,16 @@ from pathlib import Path
 import torch
 
 from nesykg.kg.tensor import TensorKG
+from nesykg.kg.vocab import Vocabulary
 
 torch.set_num_threads(1)
 
 NameTriple = tuple[str, str, str]
+
+
+def numbered_vocab(num_entities: int, num_relations: int) -> Vocabulary:
+    """A vocabulary of ``e0..`` and ``r0..`` (ids in name order) for models built without a KG."""
+    return Vocabulary.from_names([f"e{i:04d}" for i in range(num_entities)], [f"r{i:03d}" for i in range(num_relations)])
 
 
 def generate_triples(num_entities: int = 33, num_relations: int = 7, num_triples: int = 101, seed: int = 0) -> list[NameTriple]:

@@ -10,22 +10,26 @@ import torch
 
 from nesykg.errors import UnknownNameError, UnsupportedCapabilityError
 from nesykg.reasoners.base import LinkPredictor
-from nesykg.reasoners.embeddings import ComplEx, DistMult, EmbeddingModel, RotatE, TransE
-from nesykg.reasoners.registry import MODELS, get_model_class, make_model, model_names
-from tests.reasoners import embedding_kgs  # noqa: F401  (one torch thread)
+from nesykg.reasoners.embeddings import ComplEx, DistMult, EmbeddingConfig, EmbeddingModel, RotatE, TransE
+from nesykg.reasoners.registry import get_model_class, model_names
+from nesykg.reasoners.rules.predictor import RuleLinkPredictor
+from tests.reasoners.embedding_kgs import numbered_vocab
 
 N, R, DIM = 11, 3, 4
 
 
-@pytest.fixture(params=sorted(MODELS))
+@pytest.fixture(params=model_names(EmbeddingModel))
 def model(request: pytest.FixtureRequest) -> EmbeddingModel:
-    m = make_model(request.param, N, R, DIM, init_std=0.5, generator=torch.Generator().manual_seed(0))
+    cls = get_model_class(request.param)
+    m = cls(numbered_vocab(N, R), EmbeddingConfig(dim=DIM, init_std=0.5), generator=torch.Generator().manual_seed(0))
     m.eval()
     return m
 
 
 def test_registry_resolves_every_builtin_name() -> None:
-    assert {"complex", "distmult", "rotate", "transe"} <= set(model_names())
+    assert {"complex", "distmult", "rotate", "transe", "rules"} <= set(model_names())
+    assert set(model_names(EmbeddingModel)) == {"complex", "distmult", "rotate", "transe"}
+    assert get_model_class("rules") is RuleLinkPredictor
     assert get_model_class("complex") is ComplEx
     assert get_model_class("ComplEx") is ComplEx
     assert get_model_class("distmult") is DistMult
@@ -96,16 +100,16 @@ def test_entity_chunks_give_the_same_scores_and_top_k(model: EmbeddingModel) -> 
     full = model.score_tails(heads, rels)
     parts = torch.cat([model.score_tails_range(heads, rels, s, min(N, s + 4)) for s in range(0, N, 4)], 1)
     torch.testing.assert_close(parts, full)
-    s, i = model.top_tails_chunked(heads, rels, k=5, chunk=3)
+    s, i = model.top_tails(heads, rels, k=5, chunk=3)
     ref_s, ref_i = torch.topk(full, 5, dim=1)
     torch.testing.assert_close(s, ref_s)
     torch.testing.assert_close(full.gather(1, i), s)
     one_s, one_i = model.top_tails(1, 0, k=3)
-    assert one_i.tolist() == i[0, :3].tolist()
+    assert one_i.tolist() == i[0, :3].tolist() and one_s.shape == (3,)
 
 
 def test_complex_matches_its_formula_in_complex_numbers() -> None:
-    m = ComplEx(3, 1, 2, init_std=1.0, generator=torch.Generator().manual_seed(1))
+    m = ComplEx(numbered_vocab(3, 1), EmbeddingConfig(dim=2, init_std=1.0), generator=torch.Generator().manual_seed(1))
     e = torch.complex(m.entity.weight[:, :2], m.entity.weight[:, 2:]).detach()
     r = torch.complex(m.relation.weight[:, :2], m.relation.weight[:, 2:]).detach()
     expected = torch.real((e[0] * r[0]).unsqueeze(0) * e.conj()).sum(-1)
@@ -113,13 +117,13 @@ def test_complex_matches_its_formula_in_complex_numbers() -> None:
 
 
 def test_rotate_relations_preserve_the_norm() -> None:
-    m = RotatE(3, 1, 4, generator=torch.Generator().manual_seed(2))
+    m = RotatE(numbered_vocab(3, 1), EmbeddingConfig(dim=4), generator=torch.Generator().manual_seed(2))
     q = m.query(torch.tensor([0, 1]), torch.tensor([0, 1])).detach()
     torch.testing.assert_close(q.norm(dim=1), m.entity.weight[:2].detach().norm(dim=1))
 
 
 def test_transe_scores_are_negative_distances() -> None:
-    m = TransE(2, 1, 2)
+    m = TransE(numbered_vocab(2, 1), EmbeddingConfig(dim=2))
     with torch.no_grad():
         m.entity.weight.copy_(torch.tensor([[0.0, 0.0], [3.0, 4.0]]))
         m.relation.weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 0.0]]))

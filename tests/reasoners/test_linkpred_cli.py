@@ -40,7 +40,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_train_writes_a_checkpoint_and_metrics(trained: tuple[Path, Path]) -> None:
     _, out = trained
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["model"] == "complex" and metrics["config"]["dim"] == 8
+    assert metrics["config"]["model"] == "complex" and metrics["config"]["model_config"]["dim"] == 8
     assert metrics["epochs_completed"] == 3 and "test" in metrics["metrics"]
     assert (out / "vocab.json").is_file() and (out / "model.pt").is_file()
 

@@ -13,7 +13,8 @@ from nesykg.reasoners.checkpoint import load_checkpoint
 from nesykg.reasoners.config import TrainingConfig
 from nesykg.reasoners.defaults import DEFAULTS, default_config
 from nesykg.reasoners.evaluation import evaluate
-from nesykg.reasoners.registry import MODELS
+from nesykg.reasoners.embeddings import EmbeddingConfig, EmbeddingModel
+from nesykg.reasoners.registry import model_names
 from nesykg.reasoners.training import TrainingExamples, train
 from tests.reasoners.embedding_kgs import generate_triples, generated_kg, people_kg
 
@@ -29,7 +30,7 @@ TINY = dict(dim=4, epochs=3, batch_size=32, learning_rate=0.1, eval_every=1)
 
 
 def test_every_registered_model_has_a_learning_test() -> None:
-    assert set(MODELS) == set(LEARNS)
+    assert set(model_names(EmbeddingModel)) == set(LEARNS)
 
 
 @pytest.mark.parametrize("name", sorted(LEARNS))
@@ -91,7 +92,7 @@ def test_checkpoint_round_trip_scores_without_training_data(tmp_path: Path) -> N
     names = {p.name for p in (tmp_path / "ck").iterdir()}
     assert {"model.pt", "config.json", "vocab.json", "metrics.json", "state.pt"} <= names
     cp = load_checkpoint(tmp_path / "ck")
-    assert cp.config.model == "rotate" and cp.dataset == "generated"
+    assert cp.config.model == "rotate" and cp.dataset == "generated" and cp.name == "rotate"
     assert cp.vocab.fingerprint == kg.vocab.fingerprint and cp.model.vocab is cp.vocab
     assert cp.metrics["metrics"]["test"]["mrr"] == pytest.approx(result.metrics["test"]["mrr"])
     q = kg.triples("test")

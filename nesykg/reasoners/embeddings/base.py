@@ -6,38 +6,81 @@ a query ``(h, r)`` becomes a vector (`query`) and how a query vector scores cand
 entities (`score_candidates`, `score_pairs`). Scoring is then entity-chunked for free.
 
 Memory bound: `score_tails_range` touches only entities ``[start, end)``, so its peak
-memory is ``B x (end - start)`` scores plus the query vectors ``B x W``; `top_tails_chunked`
-keeps ``B x k`` running best scores, so top-k prediction over a million entities needs
-``B x chunk`` floats, never ``B x N``. The parameters themselves are ``(N + 2R) x W`` floats.
+memory is ``B x (end - start)`` scores plus the query vectors ``B x W``; `top_tails`
+builds the query vectors once and keeps ``B x k`` running best scores, so top-k prediction
+over a million entities needs ``B x chunk`` floats, never ``B x N``. The parameters
+themselves are ``(N + 2R) x W`` floats.
+
+Hyperparameters of the model live in its `EmbeddingConfig` (``dim``, ``init_std``,
+``n3_weight``); the training loop's own settings in `nesykg.reasoners.config.TrainingConfig`.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from nesykg.errors import InputError
 from nesykg.reasoners.base import LinkPredictor
+from nesykg.reasoners.config import config_from_dict
 
-__all__ = ["EmbeddingModel"]
+if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.kg.vocab import Vocabulary
+
+__all__ = ["EmbeddingModel", "EmbeddingConfig", "WEIGHTS_FILE"]
+
+#: the weights (state dict) in a checkpoint folder
+WEIGHTS_FILE = "model.pt"
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Hyperparameters of an embedding model.
+
+    Attributes:
+        dim: embedding size in the model's own numbers (complex numbers for ComplEx and
+            RotatE, reals otherwise).
+        init_std: standard deviation of the normal initialisation (``None``: the model's
+            `EmbeddingModel.default_init_std`).
+        n3_weight: weight of the N3 regulariser in training (ComplEx, DistMult only; 0
+            disables it).
+    """
+
+    dim: int = 200
+    init_std: float | None = None
+    n3_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dim, int) or isinstance(self.dim, bool) or self.dim < 1:
+            raise InputError(f"model config: dim must be a positive integer, got {self.dim!r}")
+        if self.init_std is not None and not (isinstance(self.init_std, (int, float)) and self.init_std > 0):
+            raise InputError(f"model config: init_std must be > 0, got {self.init_std!r}")
+        if not isinstance(self.n3_weight, (int, float)) or self.n3_weight < 0:
+            raise InputError(f"model config: n3_weight must be >= 0, got {self.n3_weight!r}")
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "model config") -> EmbeddingConfig:
+        """Build from a mapping; unknown keys are an `InputError` naming them."""
+        return config_from_dict(cls, data, where)
 
 
 class EmbeddingModel(LinkPredictor, nn.Module):
     """Base class of the embedding link predictors.
 
     Args:
-        num_entities: ``N``.
-        num_relations: ``R``, without reciprocals (the relation table has ``2R`` rows).
-        dim: embedding size in the model's own numbers (complex numbers for ComplEx and
-            RotatE, reals otherwise).
-        init_std: standard deviation of the normal initialisation (default: the model's
-            `default_init_std`).
+        vocab: the vocabulary; it fixes ``N`` and ``R`` (the relation table has ``2R`` rows).
+        config: the model's hyperparameters (default: `EmbeddingConfig()`).
         generator: seeded generator for the initialisation.
     """
 
     name: ClassVar[str]
+    config_class: ClassVar[type] = EmbeddingConfig
     #: reals stored per unit of `dim` for entities and relations (2 for complex numbers)
     entity_width_factor: ClassVar[int] = 1
     relation_width_factor: ClassVar[int] = 1
@@ -45,21 +88,20 @@ class EmbeddingModel(LinkPredictor, nn.Module):
     #: whether the N3 regulariser (Lacroix et al. 2018) applies to this model
     supports_n3: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        num_entities: int,
-        num_relations: int,
-        dim: int,
-        init_std: float | None = None,
-        generator: torch.Generator | None = None,
-    ):
+    def __init__(self, vocab: Vocabulary, config: EmbeddingConfig | None = None, generator: torch.Generator | None = None):
         nn.Module.__init__(self)
-        self.num_entities = int(num_entities)
-        self.num_relations = int(num_relations)
-        self.dim = int(dim)
+        LinkPredictor.__init__(self, vocab)
+        self._config = config if config is not None else EmbeddingConfig()
+        self.dim = int(self._config.dim)
         self.entity = nn.Embedding(self.num_entities, self.entity_width_factor * self.dim)
         self.relation = nn.Embedding(2 * self.num_relations, self.relation_width_factor * self.dim)
+        init_std = self._config.init_std
         self.reset_parameters(self.default_init_std if init_std is None else init_std, generator)
+
+    @property
+    def config(self) -> EmbeddingConfig:
+        """The model's `EmbeddingConfig`."""
+        return self._config
 
     def reset_parameters(self, init_std: float, generator: torch.Generator | None = None) -> None:
         """Normal initialisation ``N(0, init_std^2)`` of both tables."""
@@ -112,33 +154,37 @@ class EmbeddingModel(LinkPredictor, nn.Module):
         t = triples.to(self.device)
         return self.score_pairs(self.query(t[:, 0], t[:, 1]), self.entity(t[:, 2]))
 
-    @torch.no_grad()
-    def top_tails_chunked(
-        self, heads: Tensor, relations: Tensor, k: int = 10, chunk: int = 65536
-    ) -> tuple[Tensor, Tensor]:
-        """The `k` best tails of each query, scoring ``chunk`` entities at a time.
-
-        Returns ``(scores[B, k], entity_ids[B, k])``; memory ``B x (chunk + k)`` scores.
-        """
-        k = min(k, self.num_entities)
+    def _chunk_scorer(self, heads: Tensor, relations: Tensor) -> Callable[[int, int], Tensor]:
+        """Query vectors built once, then each entity slice scored against them."""
         dev = self.device
-        q = self.query(heads.to(dev), relations.to(dev))
-        best_s = torch.full((len(q), 0), float("-inf"), device=dev)
-        best_i = torch.empty((len(q), 0), dtype=torch.long, device=dev)
-        for start in range(0, self.num_entities, chunk):
-            end = min(self.num_entities, start + chunk)
-            s = self.score_candidates(q, self.entity.weight[start:end])
-            ids = torch.arange(start, end, device=dev).expand(len(q), -1)
-            s, pos = torch.topk(torch.cat([best_s, s], 1), min(k, best_s.shape[1] + end - start), dim=1)
-            best_i = torch.cat([best_i, ids], 1).gather(1, pos)
-            best_s = s
-        return best_s, best_i
+        q = self.query(heads.to(dev), relations.to(dev))  # (B, W)
+        return lambda start, end: self.score_candidates(q, self.entity.weight[start:end])
 
-    @torch.no_grad()
-    def top_tails(self, head: int, relation: int, k: int = 10) -> tuple[Tensor, Tensor]:
-        """The `k` best tails of one query: ``(scores[k], entity_ids[k])``, entity-chunked."""
-        s, i = self.top_tails_chunked(torch.tensor([head]), torch.tensor([relation]), k)
-        return s[0].cpu(), i[0].cpu()
+    # ------------------------------------------------------------ checkpoint
+    def save_state(self, folder: Path) -> None:
+        """Write the weights, ``model.pt`` (a state dict of CPU tensors)."""
+        from nesykg.reasoners.checkpoint import atomic_save
+
+        atomic_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, Path(folder) / WEIGHTS_FILE)
+
+    @classmethod
+    def from_checkpoint(cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu") -> EmbeddingModel:
+        """The model of `meta` with the weights of ``folder/model.pt``, in eval mode."""
+        from nesykg.reasoners.checkpoint import read_tensors
+
+        config = EmbeddingConfig.from_dict(meta.get("model_config", {}), where=f"{Path(folder) / 'config.json'}")
+        path = Path(folder) / WEIGHTS_FILE
+        if not path.is_file():
+            raise InputError(f"{folder}: the checkpoint has no {WEIGHTS_FILE} (training did not finish an epoch)")
+        state = read_tensors(path)
+        model = cls(vocab, config)
+        try:
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, AttributeError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise InputError(f"{path}: the weights do not fit a {cls.name} model of {vocab.num_entities} entities: {first}") from None
+        model.eval()
+        return model.to(device)
 
     def extra_repr(self) -> str:
         return f"entities={self.num_entities}, relations={self.num_relations}, dim={self.dim}"

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,13 +54,12 @@ import scipy.sparse as sp
 
 from nesykg.errors import InputError
 from nesykg.kg.tensor import TensorKG
+from nesykg.progress import Progress
 from nesykg.reasoners.rules.graph import DirectedGraph, binarize
 from nesykg.reasoners.rules.syntax import MAX_PATH_LENGTH, Atom, Const, Rule, RuleStats, Var, path_rule
 
 __all__ = ["MinerConfig", "MiningResult", "mine_rules", "path_stats"]
 
-ProgressFn = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ class _Deadline:
         return self.hit
 
 
-def _propose(g: DirectedGraph, cfg: MinerConfig, rng: np.random.Generator, deadline: _Deadline, progress: ProgressFn | None) -> dict[tuple[int, tuple[int, ...]], int]:
+def _propose(g: DirectedGraph, cfg: MinerConfig, rng: np.random.Generator, deadline: _Deadline, progress: Progress | None) -> dict[tuple[int, tuple[int, ...]], int]:
     """``(head, chain) -> number of sampled head triples the chain connects``."""
     R, n = g.num_relations, g.num_entities
     # every directed edge (a, d, b), d in [0, 2R): out-lists and a pair -> labels map
@@ -257,7 +255,7 @@ def _count_paths(
     proposals: dict[tuple[int, tuple[int, ...]], int],
     cfg: MinerConfig,
     deadline: _Deadline,
-    progress: ProgressFn | None,
+    progress: Progress | None,
 ) -> tuple[list[Rule], int]:
     R = g.num_relations
     # group by body chain (a body matrix serves every head), then by 2-prefix for length 3
@@ -313,7 +311,7 @@ def _count_paths(
 
 
 def _constant_rules(
-    g: DirectedGraph, rel_names: tuple[str, ...], ent_names: tuple[str, ...], cfg: MinerConfig, deadline: _Deadline, progress: ProgressFn | None
+    g: DirectedGraph, rel_names: tuple[str, ...], ent_names: tuple[str, ...], cfg: MinerConfig, deadline: _Deadline, progress: Progress | None
 ) -> list[Rule]:
     """``h(X,c) <= b(X,d)``, ``h(X,c) <= b(X,A)`` and mirrored heads, counted exactly.
 
@@ -401,14 +399,16 @@ def _order(rules: list[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda r: (-r.confidence, -(r.stats.support if r.stats else 0), r.text))
 
 
-def mine_rules(kg: TensorKG, config: MinerConfig | None = None, split: str = "train", progress: ProgressFn | None = None) -> MiningResult:
+def mine_rules(kg: TensorKG, config: MinerConfig | None = None, split: str = "train", progress: Progress | None = None) -> MiningResult:
     """Mine closed path rules (and constant rules) from one split of `kg`.
 
     Args:
         kg: the graph; rules name its relations and entities.
         config: thresholds, budget and seed.
         split: the split to mine.
-        progress: called as ``progress(stage, done, total)`` now and then.
+        progress: `nesykg.progress.Progress`, called as ``progress(stage, done, total)``
+            (cumulative) for the stages "sampling paths", "counting path rules" and
+            "counting constant rules".
     """
     cfg = config or MinerConfig()
     deadline = _Deadline(cfg.time_budget)

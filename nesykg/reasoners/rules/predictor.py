@@ -19,7 +19,12 @@ A candidate's score aggregates the confidences ``c_i`` of the rules that predict
   ``TIE_WEIGHT * E / (1 + E)`` so that it never outweighs a confidence difference larger
   than `TIE_WEIGHT`. A constant rule counts as one grounding.
 
-Candidates no rule predicts score 0.
+Candidates no rule predicts score 0. Scores are confidences, so the truth values of
+`RuleLinkPredictor.truth_tails` are the scores themselves (capped below 1, observed edges 1).
+
+A rule predictor is a checkpoint (`nesykg.reasoners.checkpoint.load_predictor`): its
+`RuleConfig`, the rules (``rules.txt``, numbers kept exactly) and the facts they apply to
+(``facts.pt``, ``LongTensor[M, 3]``), beside ``vocab.json`` and ``config.json``.
 
 Confidence used: `Rule.confidence`, or with ``smoothing = k > 0`` and known stats,
 AnyBURL's pessimistic ``support / (body_size + k)``, which ranks a rule seen 100 times
@@ -31,7 +36,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,11 +46,19 @@ from torch import Tensor
 
 from nesykg.errors import InputError
 from nesykg.kg.tensor import TensorKG
-from nesykg.reasoners.base import LinkPredictor
+from nesykg.reasoners.base import TRUTH_EPSILON, LinkPredictor
+from nesykg.reasoners.config import config_from_dict
+from nesykg.reasoners.known import ObservedGraph
 from nesykg.reasoners.rules.graph import DirectedGraph
 from nesykg.reasoners.rules.syntax import Atom, CompiledRule, Const, Rule, Var, compile_rules, path_variables
 
-__all__ = ["Aggregation", "Grounding", "RuleEvidence", "Explanation", "RuleLinkPredictor", "TIE_WEIGHT"]
+if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.kg.vocab import Vocabulary
+
+__all__ = ["Aggregation", "Grounding", "RuleEvidence", "Explanation", "RuleConfig", "RuleLinkPredictor", "TIE_WEIGHT"]
+
+RULES_FILE = "rules.txt"
+FACTS_FILE = "facts.pt"
 
 Aggregation = Literal["max", "noisy-or", "max+noisy-or"]
 AGGREGATIONS: tuple[str, ...] = ("max", "noisy-or", "max+noisy-or")
@@ -104,6 +118,31 @@ class Explanation:
                 for ev in self.rules
             ],
         }
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """How a `RuleLinkPredictor` applies its rules (see its arguments)."""
+
+    aggregation: str = "max"
+    smoothing: float = 0.0
+    min_confidence: float = 0.0
+    confidence: str = "rule"
+
+    def __post_init__(self) -> None:
+        if self.confidence not in ("rule", "pca"):
+            raise InputError(f"unknown confidence {self.confidence!r}; choose 'rule' or 'pca'")
+        if self.aggregation not in AGGREGATIONS:
+            raise InputError(f"unknown aggregation {self.aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+        for name in ("smoothing", "min_confidence"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise InputError(f"rule config: {name} must be a number >= 0, got {v!r}")
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "rule config") -> RuleConfig:
+        """Build from a mapping; unknown keys are an `InputError` naming them."""
+        return config_from_dict(cls, data, where)
 
 
 _CLIP = 1.0 - 1e-9
@@ -170,6 +209,9 @@ class RuleLinkPredictor(LinkPredictor):
             lack the head relation, such as Countries' test countries).
     """
 
+    name: ClassVar[str] = "rules"
+    config_class: ClassVar[type] = RuleConfig
+
     def __init__(
         self,
         kg: TensorKG,
@@ -181,14 +223,9 @@ class RuleLinkPredictor(LinkPredictor):
         graph: DirectedGraph | None = None,
         confidence: Literal["rule", "pca"] = "rule",
     ):
-        if confidence not in ("rule", "pca"):
-            raise InputError(f"unknown confidence {confidence!r}; choose 'rule' or 'pca'")
-        if aggregation not in AGGREGATIONS:
-            raise InputError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+        self._config = RuleConfig(aggregation, smoothing, min_confidence, confidence)
+        super().__init__(kg.vocab)
         self.kg = kg
-        self.vocab = kg.vocab
-        self.num_entities = kg.num_entities
-        self.num_relations = kg.num_relations
         self.aggregation = aggregation
         self.graph = graph or DirectedGraph(kg, split)
         self.rules = list(rules)
@@ -284,6 +321,55 @@ class RuleLinkPredictor(LinkPredictor):
             ys = np.flatnonzero(self.body_entities(cr))
             acc.add(np.repeat(rows, len(ys)), np.tile(ys, len(rows)), cr.confidence, unique=True)
         return acc.result()
+
+    # ------------------------------------------------------------ truth values
+    @torch.no_grad()
+    def truth_tails(self, heads: Tensor, relations: Tensor, graph: ObservedGraph | None = None) -> Tensor:
+        """Truth values ``[B, N]``: the scores, which are rule confidences in ``[0, 1]``, capped
+        at ``1 - TRUTH_EPSILON``; with `graph`, its observed edges are 1 (as in FIT)."""
+        t = self.score_tails(heads, relations).clamp_(0.0, 1.0 - TRUTH_EPSILON)
+        if graph is not None:
+            rows, cols = self._known(heads, relations, graph, t.device)
+            t[rows, cols] = 1.0
+        return t
+
+    # ------------------------------------------------------------ checkpoint
+    @property
+    def config(self) -> RuleConfig:
+        """How the rules are applied."""
+        return self._config
+
+    def save_state(self, folder: Path) -> None:
+        """Write ``rules.txt`` (exact numbers) and ``facts.pt`` (the facts, ``LongTensor[M, 3]``)."""
+        from nesykg.reasoners.checkpoint import atomic_save
+        from nesykg.reasoners.rules.syntax import write_rules
+
+        folder = Path(folder)
+        tmp = write_rules(self.rules, folder / (RULES_FILE + ".tmp"), exact=True)
+        tmp.replace(folder / RULES_FILE)
+        atomic_save(torch.from_numpy(np.ascontiguousarray(self.graph.triples, dtype=np.int64)), folder / FACTS_FILE)
+
+    @classmethod
+    def from_checkpoint(cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu") -> RuleLinkPredictor:
+        """The rule predictor saved in `folder` (it computes on the CPU whatever `device`)."""
+        from nesykg.reasoners.checkpoint import read_tensors
+        from nesykg.reasoners.rules.syntax import read_rules
+
+        folder = Path(folder)
+        config = RuleConfig.from_dict(meta.get("model_config", {}), where=str(folder / "config.json"))
+        if not (folder / RULES_FILE).is_file():
+            raise InputError(f"{folder}: the rule checkpoint has no {RULES_FILE}")
+        rules = read_rules(folder / RULES_FILE)
+        facts = read_tensors(folder / FACTS_FILE)
+        ok = isinstance(facts, Tensor) and facts.dtype == torch.long and facts.dim() == 2 and facts.shape[1] == 3
+        if ok and len(facts):
+            ok = bool((facts[:, [0, 2]] >= 0).all() and (facts[:, [0, 2]] < vocab.num_entities).all())
+            ok = ok and bool((facts[:, 1] >= 0).all() and (facts[:, 1] < vocab.num_relations).all())
+        if not ok:
+            raise InputError(f"{folder / FACTS_FILE}: not a LongTensor[M, 3] of facts over the checkpoint's vocabulary")
+        kg = TensorKG(vocab, {"train": facts}, name=str(meta.get("dataset") or folder.name))
+        return cls(kg, rules, config.aggregation, "train", config.smoothing, config.min_confidence, None,  # type: ignore[arg-type]
+                   config.confidence)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------ explaining
     def _ids(self, head: int | str, relation: int | str) -> tuple[int, int]:

@@ -273,20 +273,22 @@ def format_rule(rule: Rule) -> str:
     return f"{rule.head} <= " + ", ".join(str(a) for a in rule.body)
 
 
-def _num(x: float) -> str:
+def _num(x: float, exact: bool = False) -> str:
     if isinstance(x, float) and math.isnan(x):
         return "nan"
-    return f"{x:.6g}"
+    return repr(float(x)) if exact else f"{x:.6g}"
 
 
-def format_rule_line(rule: Rule) -> str:
-    """One line of a rules file: the 6-column form with stats, else ``confidence<TAB>rule``."""
+def format_rule_line(rule: Rule, exact: bool = False) -> str:
+    """One line of a rules file: the 6-column form with stats, else ``confidence<TAB>rule``.
+
+    Numbers have 6 significant digits, or with `exact` as many as round-trip the float.
+    """
     s = rule.stats
     if s is None:
-        return f"{_num(rule.confidence)}\t{format_rule(rule)}"
-    return "\t".join(
-        [str(s.support), str(s.body_size), _num(rule.confidence), _num(s.pca_confidence), _num(s.head_coverage), format_rule(rule)]
-    )
+        return f"{_num(rule.confidence, exact)}\t{format_rule(rule)}"
+    nums = (_num(rule.confidence, exact), _num(s.pca_confidence, exact), _num(s.head_coverage, exact))
+    return "\t".join([str(s.support), str(s.body_size), *nums, format_rule(rule)])
 
 
 # ------------------------------------------------------------------ parsing
@@ -465,10 +467,11 @@ def read_rules(path: str | Path) -> list[Rule]:
     return parse_rules(text, str(p))
 
 
-def write_rules(rules: Iterable[Rule], path: str | Path) -> Path:
-    """Write rules in the 6-column form (2-column for rules without stats)."""
+def write_rules(rules: Iterable[Rule], path: str | Path, exact: bool = False) -> Path:
+    """Write rules in the 6-column form (2-column for rules without stats); `exact` keeps
+    every digit of the numbers (checkpoints), else 6 significant ones."""
     p = Path(path)
-    lines = [RULES_HEADER, *(format_rule_line(r) for r in rules)]
+    lines = [RULES_HEADER, *(format_rule_line(r, exact) for r in rules)]
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return p
 
