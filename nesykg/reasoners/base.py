@@ -259,7 +259,8 @@ class LinkPredictor(ABC):
             t = t * w[i : i + step].to(t.device).unsqueeze(1)  # (m, N)
             if out is None:
                 out = torch.zeros(B, N, device=t.device)
-            out.index_reduce_(0, rows[i : i + step].to(t.device), t, "amax", include_self=True)
+            idx = rows[i : i + step].to(t.device).unsqueeze(1).expand_as(t)
+            out.scatter_reduce_(0, idx, t, "amax", include_self=True)
         return out if out is not None else torch.zeros(B, N, device=self.device)
 
     # -------------------------------------------------------------- checkpoints

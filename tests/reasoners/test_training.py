@@ -173,3 +173,37 @@ def test_generate_triples_is_seeded_and_distinct() -> None:
     a = generate_triples(33, 7, 101, seed=0)
     assert a == generate_triples(33, 7, 101, seed=0) and len(set(a)) == 101
     assert a != generate_triples(33, 7, 101, seed=1)
+
+
+def test_a_checkpoint_of_the_older_flat_layout_still_loads(tmp_path: Path) -> None:
+    kg = generated_kg()
+    model, _ = train(kg, TrainingConfig(model="distmult", n3_weight=0.01, **TINY), tmp_path / "ck")
+    meta = json.loads((tmp_path / "ck" / "config.json").read_text())
+    assert meta["model"] == "distmult" and meta["model_config"] == {"dim": 4, "init_std": None, "n3_weight": 0.01}
+    # before model configs: no "model"/"model_config", the model's keys flat in "config"
+    old = dict(meta["config"])
+    old.update(old.pop("model_config"))
+    (tmp_path / "ck" / "config.json").write_text(json.dumps({k: v for k, v in meta.items() if not k.startswith("model")} | {"config": old}))
+    cp = load_checkpoint(tmp_path / "ck")
+    assert cp.config.model_config == EmbeddingConfig(dim=4, n3_weight=0.01) and cp.config.dim == 4
+    q = kg.triples("test")
+    torch.testing.assert_close(cp.model.score_tails(q[:, 0], q[:, 1]), model.score_tails(q[:, 0], q[:, 1]))
+
+
+def test_model_hyperparameters_live_in_the_model_config() -> None:
+    flat = TrainingConfig(model="complex", dim=16, n3_weight=0.05, epochs=2)
+    nested = TrainingConfig(model="complex", model_config=EmbeddingConfig(dim=16, n3_weight=0.05), epochs=2)
+    assert flat == nested == TrainingConfig.from_dict({"model": "complex", "dim": 16, "n3_weight": 0.05, "epochs": 2})
+    assert TrainingConfig.from_dict(nested.to_dict()) == nested
+    assert nested.replace(dim=8, epochs=3).model_config.dim == 8 and nested.replace(epochs=3).model_config.dim == 16
+    with pytest.raises(InputError, match="unknown keys"):
+        TrainingConfig(model="complex", model_config={"width": 3})
+    with pytest.raises(InputError, match="not an embedding model"):
+        train(generated_kg(), TrainingConfig(model="rules", epochs=1))
+
+
+def test_training_reports_through_the_progress_protocol() -> None:
+    calls: list[tuple[str, int, int | None]] = []
+    train(generated_kg(), TrainingConfig(model="complex", **TINY), progress=lambda s, d, t: calls.append((s, d, t)))
+    assert [c for c in calls if c[0] == "training complex"] == [("training complex", e, 3) for e in range(4)]
+    assert calls[-1][0] == "evaluating" and calls[-1][1] == calls[-1][2]

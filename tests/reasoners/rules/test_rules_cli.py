@@ -120,3 +120,24 @@ def test_demo_step_materialises_and_explains_a_triple(tmp_path):
         assert "a held-out test fact" in text and "because locatedin(" in text
         st.undo(run)
         assert st.count(graphs="inferred") == 0
+
+
+def test_mine_into_a_checkpoint_folder_then_eval_and_predict(tmp_path, capsys):
+    ck = tmp_path / "countries-rules"
+    info = invoke("rules", "mine", "--dataset", "countries_s1", "--max-length", "2", "--out", str(ck), "--json")
+    assert info["checkpoint"] is True and info["rules"] > 0
+    assert {p.name for p in ck.iterdir()} == {"config.json", "vocab.json", "rules.txt", "facts.pt"}
+    code = main(["eval", "--checkpoint", str(ck), "--split", "test", "--json"])
+    m = json.loads(capsys.readouterr().out)
+    assert code == 0 and m["model"] == "rules" and m["count"] == 48 and m["mrr"] > 0.9
+    code = main(["predict", "--checkpoint", str(ck), "--head", "belgium", "--relation", "locatedin", "--json"])
+    answers = json.loads(capsys.readouterr().out)["answers"]
+    assert code == 0 and answers[0]["entity"] == "europe"
+    code = main(["predict", "--checkpoint", str(ck), "--head", "belgium", "--relation", "locatedin"])
+    assert code == 0 and "(belgium, locatedin, ?) -- rules" in " ".join(capsys.readouterr().out.split())
+    # an existing folder is a checkpoint too, even with a dotted name; FILE.txt stays a rules file
+    (tmp_path / "v1.2").mkdir()
+    assert invoke("rules", "mine", "-d", "countries_s1", "--max-length", "1", "--out", str(tmp_path / "v1.2"), "--json")["checkpoint"]
+    assert (tmp_path / "v1.2" / "config.json").is_file()
+    assert not invoke("rules", "mine", "-d", "countries_s1", "--max-length", "1", "--out", str(tmp_path / "r.txt"), "--json")["checkpoint"]
+    assert read_rules(tmp_path / "r.txt")
