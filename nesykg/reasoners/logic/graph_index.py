@@ -49,8 +49,8 @@ class _Csr:
         """Concatenated values of every key in `keys` (with repeats)."""
         if len(keys) == 0 or len(self.keys) == 0:
             return _EMPTY
-        hit = np.isin(keys, self.keys)
-        idx = np.searchsorted(self.keys, keys[hit])
+        idx = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        idx = idx[self.keys[idx] == keys]
         starts, ends = self.ptr[idx], self.ptr[idx + 1]
         lengths = ends - starts
         total = int(lengths.sum())
