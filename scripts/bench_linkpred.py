@@ -40,8 +40,10 @@ from torch import Tensor
 
 from nesykg.datasets import load_dataset
 from nesykg.kg.tensor import TensorKG
+from nesykg.kg.vocab import Vocabulary
 from nesykg.reasoners.base import LinkPredictor
 from nesykg.reasoners.config import TrainingConfig
+from nesykg.reasoners.embeddings import EmbeddingConfig
 from nesykg.reasoners.evaluation import evaluate
 from nesykg.reasoners.training import train
 
@@ -53,10 +55,9 @@ class PykeenPredictor(LinkPredictor):
     (``predict_h``, which maps to its inverse relations; ``predict_t`` maps relation ids too).
     """
 
-    def __init__(self, model: Any, num_entities: int, num_relations: int):
+    def __init__(self, model: Any, vocab: Vocabulary):
+        super().__init__(vocab)
         self.model = model
-        self.num_entities = num_entities
-        self.num_relations = num_relations
 
     @torch.no_grad()
     def score_tails(self, heads: Tensor, relations: Tensor) -> Tensor:
@@ -97,7 +98,7 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace, seed: int) -> dict[str, A
     losses = loop.train(triples_factory=tf, num_epochs=args.epochs, batch_size=args.batch_size, use_tqdm=False)
     seconds = time.perf_counter() - t0
     model.eval()
-    pred = PykeenPredictor(model, kg.num_entities, kg.num_relations)
+    pred = PykeenPredictor(model, kg.vocab)
     metrics = evaluate(pred, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
     row = {"run": "PyKEEN LCWA", "epochs": args.epochs, "s_per_epoch": seconds / args.epochs, "final_loss": losses[-1], **metrics}
     if args.check_evaluator:  # PyKEEN's own evaluator on the same weights, as a cross-check
@@ -113,8 +114,9 @@ def run_pykeen(kg: TensorKG, args: argparse.Namespace, seed: int) -> dict[str, A
 
 def run_nesykg(kg: TensorKG, args: argparse.Namespace, mode: str, epochs: int, seed: int) -> dict[str, Any]:
     config = TrainingConfig(
-        model="complex", dim=args.dim, epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr,
-        optimizer="adagrad", n3_weight=args.n3, init_std=args.init_std, mode=mode, seed=seed, eval_every=0,
+        model="complex", model_config=EmbeddingConfig(dim=args.dim, n3_weight=args.n3, init_std=args.init_std),
+        epochs=epochs, batch_size=args.batch_size, learning_rate=args.lr, optimizer="adagrad", mode=mode, seed=seed,
+        eval_every=0,
     )
     model, result = train(kg, config)
     metrics = evaluate(model, kg.triples("test"), [kg.triples("train"), kg.triples("valid")])
@@ -208,13 +210,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"#   {row['run']} seed {seed}: {row['s_per_epoch']:.4f} s/epoch, MRR {row['mrr']:.6f}{extra}",
                       file=sys.stderr, flush=True)
             rows.append(_mean_row(per_seed))
-    import pykeen
-
     import nesykg
 
+    try:
+        import pykeen
+
+        pykeen_version = pykeen.get_version()
+    except ImportError:  # the nesykg runs alone (--runs grouped triple) need no PyKEEN
+        pykeen_version = "not installed"
     print(
         f"ComplEx rank {args.dim}, batch {args.batch_size}, Adagrad lr {args.lr}, N3 {args.n3}, init N(0,{args.init_std}), "
-        f"seeds {args.seeds}, torch {torch.__version__} x{args.threads} threads, PyKEEN {pykeen.get_version()}, "
+        f"seeds {args.seeds}, torch {torch.__version__} x{args.threads} threads, PyKEEN {pykeen_version}, "
         f"nesykg {nesykg.__version__}; filtered test metrics (both directions, last epoch), means over seeds"
     )
     print(format_table(rows))

@@ -1,9 +1,10 @@
 """Good default hyperparameters per model and built-in dataset.
 
 `DEFAULTS["*"][model]` holds a model's defaults for any dataset; `DEFAULTS[dataset][model]`
-overrides some of them for one dataset. Both are partial `TrainingConfig` mappings, checked
-by `default_config` (unknown keys are an `InputError`), and every entry is loaded by the
-tests. Flags given on the command line win over these.
+overrides some of them for one dataset. Both are partial `TrainingConfig` mappings, with the
+model's own keys (``dim``, ``n3_weight``) given flat, as `TrainingConfig.from_dict` accepts
+them; they are checked by `default_config` (unknown keys are an `InputError`), and every
+entry is loaded by the tests. Flags given on the command line win over these.
 
 Sources: ComplEx/DistMult with N3, Adagrad 0.1, batch 256, rank 200, 1-vs-all per triple
 (Lacroix et al. 2018). Measured with these defaults (``nesykg train --dataset codex-s``):
