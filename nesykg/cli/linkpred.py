@@ -19,7 +19,8 @@ from nesykg.errors import InputError
 __all__ = ["train", "evaluate", "predict", "demo_step"]
 
 CheckpointOpt = Annotated[
-    Path, typer.Option("--checkpoint", "-c", help="Checkpoint folder ('nesykg train', 'nesykg rules mine --out DIR').")
+    Path,
+    typer.Option("--checkpoint", "-c", help="Checkpoint folder ('nesykg train', 'nesykg rules mine --out DIR')."),
 ]
 
 
@@ -78,7 +79,8 @@ def train(
         print_json({"checkpoint": str(folder), **result.to_dict()})
         return
     out_console = console()
-    out_console.print(f"training {config.model} (dim {config.model_config.dim}, {config.mode}) on {ds!r} -> {folder}")
+    what = f"{config.model} (dim {config.model_config.dim}, {config.mode})"
+    out_console.print(f"training {what} on {ds!r} -> {folder}")
     with stage_progress(transient=False) as bar:
 
         def on_epoch(rep: Any) -> None:
@@ -86,7 +88,9 @@ def train(
             best = "-" if rep.best_mrr is None else f"{rep.best_mrr:.4f}@{rep.best_epoch}"
             bar.status(f"loss {rep.loss:.4f}  valid MRR {mrr}  best {best}")
 
-        _, result = run_training(kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref, progress=bar)
+        _, result = run_training(
+            kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref, progress=bar
+        )
     out_console.print(_metrics_table(f"{config.model} on {ds.name} (best epoch {result.best_epoch})", result.metrics))
     t = result.timings
     out_console.print(

@@ -167,7 +167,8 @@ class LinkPredictor(ABC):
             parts_s.append(best_s)
             parts_i.append(best_i)
         if not parts_s:
-            out_s, out_i = torch.empty(0, k, device=self.device), torch.empty(0, k, dtype=torch.long, device=self.device)
+            out_s = torch.empty(0, k, device=self.device)
+            out_i = torch.empty(0, k, dtype=torch.long, device=self.device)
         else:
             out_s, out_i = torch.cat(parts_s), torch.cat(parts_i)
         if single:
@@ -208,7 +209,9 @@ class LinkPredictor(ABC):
         p[rows, cols] = 1.0
         return p
 
-    def _known(self, heads: Tensor, relations: Tensor, graph: ObservedGraph, device: torch.device) -> tuple[Tensor, Tensor]:
+    def _known(
+        self, heads: Tensor, relations: Tensor, graph: ObservedGraph, device: torch.device
+    ) -> tuple[Tensor, Tensor]:
         """``(rows, cols)`` of the observed tails of each query, on `device`."""
         known = as_known_tails(graph, self.num_entities, self.num_relations, self.vocab)
         rows, cols = known.mask(heads.reshape(-1), relations.reshape(-1))
@@ -267,7 +270,7 @@ class LinkPredictor(ABC):
     @property
     def config(self) -> Any:
         """The predictor's hyperparameters, an instance of `config_class`."""
-        raise UnsupportedCapabilityError(type(self).__name__, "checkpoints (it has no config)", kind="predictor")
+        raise UnsupportedCapabilityError(type(self).__name__, "checkpoints (no config)", kind="predictor")
 
     def save_state(self, folder: Path) -> None:
         """Write the predictor's own state files (weights, rules...) into `folder`.
@@ -278,7 +281,9 @@ class LinkPredictor(ABC):
         raise UnsupportedCapabilityError(type(self).__name__, "checkpoints", kind="predictor")
 
     @classmethod
-    def from_checkpoint(cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu") -> LinkPredictor:
+    def from_checkpoint(
+        cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu"
+    ) -> LinkPredictor:
         """Rebuild a predictor from its checkpoint `folder`.
 
         Args:

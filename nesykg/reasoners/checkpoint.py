@@ -106,7 +106,7 @@ def read_tensors(path: Path) -> Any:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except pickle.UnpicklingError:
-        raise InputError(f"{path}: refused: not a plain tensor file (unpickling it would run code or build objects)") from None
+        raise InputError(f"{path}: refused: not a plain tensor file (unpickling it would run code)") from None
     except Exception as e:  # noqa: BLE001 -- torch raises RuntimeError, EOFError, zip errors... on a bad file
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise InputError(f"{path}: cannot read (truncated or corrupt?): {first}") from None
@@ -120,7 +120,9 @@ def dataset_reference(given: str, name: str, path: Path | None) -> str:
     return str(Path(path).resolve())
 
 
-def _meta(name: str, model_config: Any, vocab: Vocabulary, dataset: str | None, **extra: Any) -> dict[str, Any]:
+def _meta(
+    name: str, model_config: Any, vocab: Vocabulary, dataset: str | None, **extra: Any
+) -> dict[str, Any]:
     return {
         "format": CHECKPOINT_FORMAT,
         "model": name,
@@ -140,7 +142,9 @@ def write_config(folder: Path, config: TrainingConfig, vocab: Vocabulary, datase
     atomic_write_text(folder / CONFIG_FILE, json.dumps(meta, indent=2))
 
 
-def save_predictor(predictor: LinkPredictor, folder: str | Path, dataset: str | None = None, **extra: Any) -> Path:
+def save_predictor(
+    predictor: LinkPredictor, folder: str | Path, dataset: str | None = None, **extra: Any
+) -> Path:
     """Write `predictor` as a checkpoint folder that `load_predictor` reads back.
 
     Args:
@@ -193,7 +197,8 @@ def read_config(folder: Path) -> tuple[TrainingConfig, str | None]:
     meta = read_meta(folder)
     if "config" not in meta:
         raise InputError(f"{Path(folder) / CONFIG_FILE}: a {meta['model']} checkpoint, not a training run")
-    return TrainingConfig.from_dict(meta["config"], where=str(Path(folder) / CONFIG_FILE)), meta.get("dataset")
+    config = TrainingConfig.from_dict(meta["config"], where=str(Path(folder) / CONFIG_FILE))
+    return config, meta.get("dataset")
 
 
 def load_checkpoint(folder: str | Path, expect: Vocabulary | None = None, device: str = "cpu") -> Checkpoint:

@@ -81,7 +81,8 @@ class TrainingConfig:
 
     def __post_init__(self, dim: int | None, init_std: float | None, n3_weight: float | None) -> None:
         self.model = str(self.model).lower()
-        flat = {k: v for k, v in (("dim", dim), ("init_std", init_std), ("n3_weight", n3_weight)) if v is not None}
+        aliases = (("dim", dim), ("init_std", init_std), ("n3_weight", n3_weight))
+        flat = {k: v for k, v in aliases if v is not None}
         self.model_config = self._model_config(self.model_config, flat)
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
@@ -131,7 +132,8 @@ class TrainingConfig:
         model_keys = {f.name for f in dataclasses.fields(model_cls)} if model_cls is not None else set()
         unknown = sorted(set(data) - own - model_keys)
         if unknown:
-            raise InputError(f"{where}: unknown keys {unknown}; known keys: {', '.join(sorted(own | model_keys))}")
+            known = ", ".join(sorted(own | model_keys))
+            raise InputError(f"{where}: unknown keys {unknown}; known keys: {known}")
         flat = {k: data[k] for k in data if k in model_keys and k not in own}
         mc = data.get("model_config")
         if mc is not None and not isinstance(mc, dict):

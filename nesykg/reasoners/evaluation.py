@@ -171,4 +171,5 @@ def evaluate_split(
     if len(triples) == 0:
         raise InputError(f"dataset {kg.name!r} has no {split!r} triples")
     tt = TrueTails(filter_splits(kg), predictor.num_entities, predictor.num_relations)
-    return rank_metrics(filtered_ranks(predictor, triples, tt, both_directions, batch_size, progress=progress))
+    ranks = filtered_ranks(predictor, triples, tt, both_directions, batch_size, progress=progress)
+    return rank_metrics(ranks)

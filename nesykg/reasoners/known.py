@@ -58,7 +58,8 @@ class KnownTails:
         end = torch.searchsorted(self._keys, keys, side="right")
         counts = end - start
         rows = torch.repeat_interleave(torch.arange(len(keys)), counts)
-        offsets = torch.arange(int(counts.sum())) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+        firsts = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+        offsets = torch.arange(int(counts.sum())) - firsts
         cols = self._tails[torch.repeat_interleave(start, counts) + offsets]
         return rows, cols
 
@@ -79,23 +80,25 @@ def as_known_tails(
     if isinstance(graph, KnownTails):
         if (graph.num_entities, graph.num_relations) != (num_entities, num_relations):
             raise InputError(
-                f"the observed-edge index covers {graph.num_entities} entities and {graph.num_relations} relations, "
-                f"the predictor {num_entities} and {num_relations}"
+                f"the observed-edge index covers {graph.num_entities} entities and {graph.num_relations} "
+                f"relations, the predictor {num_entities} and {num_relations}"
             )
         return graph
     if isinstance(graph, Tensor):
         if graph.dim() != 2 or graph.shape[1] != 3 or graph.dtype != torch.long:
-            raise InputError(f"observed edges must be a LongTensor[M, 3], got {graph.dtype} {tuple(graph.shape)}")
+            got = f"{graph.dtype} {tuple(graph.shape)}"
+            raise InputError(f"observed edges must be a LongTensor[M, 3], got {got}")
         return KnownTails([graph.cpu()], num_entities, num_relations)
     from nesykg.kg.tensor import TensorKG
 
     if isinstance(graph, TensorKG):
         if (graph.num_entities, graph.num_relations) != (num_entities, num_relations):
             raise InputError(
-                f"graph {graph.name!r} has {graph.num_entities} entities and {graph.num_relations} relations, "
-                f"the predictor {num_entities} and {num_relations}"
+                f"graph {graph.name!r} has {graph.num_entities} entities and {graph.num_relations} "
+                f"relations, the predictor {num_entities} and {num_relations}"
             )
         if vocab is not None:
             graph.vocab.check_same(vocab, what="predictor")
         return KnownTails([graph.triples("train")], num_entities, num_relations)
-    raise InputError(f"observed edges must be a KnownTails, a TensorKG or a LongTensor[M, 3], got {type(graph).__name__}")
+    kind = type(graph).__name__
+    raise InputError(f"observed edges must be a KnownTails, a TensorKG or a LongTensor[M, 3], got {kind}")

@@ -71,7 +71,9 @@ class Ranking:
     @property
     def query(self) -> str:
         """``(head, relation, ?)`` or ``(?, relation, tail)``."""
-        return f"({self.head}, {self.relation}, ?)" if self.target == "tails" else f"(?, {self.relation}, {self.tail})"
+        if self.target == "tails":
+            return f"({self.head}, {self.relation}, ?)"
+        return f"(?, {self.relation}, {self.tail})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +125,9 @@ def predict(
     if head is not None:
         anchor, query_rel, target = vocab.entity_id(head), rel, "tails"
     else:
-        anchor, query_rel, target = vocab.entity_id(tail), rel + predictor.num_relations, "heads"  # type: ignore[arg-type]
+        # (?, r, t) is (t, r + R, ?): the reciprocal convention of `LinkPredictor`
+        anchor, target = vocab.entity_id(tail), "heads"  # type: ignore[arg-type]
+        query_rel = rel + predictor.num_relations
     h, r = torch.tensor([anchor]), torch.tensor([query_rel])
     known: set[int] | None = None
     if graph is not None:
@@ -139,7 +143,7 @@ def predict(
         answers.append(Answer(vocab.entities[e], float(s), len(answers) + 1, flag))
         if len(answers) == top_k:
             break
-    return Ranking(relation, head, tail, target, tuple(answers), type(predictor).name)  # type: ignore[arg-type]
+    return Ranking(relation, head, tail, target, tuple(answers), type(predictor).name)  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,8 @@ class CheckpointEvaluation:
     metrics: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"checkpoint": self.checkpoint, "model": self.model, "dataset": self.dataset, "split": self.split, **self.metrics}
+        where = {"checkpoint": self.checkpoint, "model": self.model, "dataset": self.dataset}
+        return {**where, "split": self.split, **self.metrics}
 
 
 def load_dataset_kg(name: str) -> TensorKG:

@@ -108,7 +108,7 @@ def build_model(config: TrainingConfig, vocab: Vocabulary, generator: torch.Gene
     """
     cls = get_model_class(config.model)
     if not (isinstance(cls, type) and issubclass(cls, EmbeddingModel)):
-        raise InputError(f"model {config.model!r} is not an embedding model; train() trains embedding models only")
+        raise InputError(f"model {config.model!r} is not an embedding model, which is all train() trains")
     if config.model_config.n3_weight > 0 and not cls.supports_n3:
         raise InputError(f"model {config.model!r} has no N3 regulariser; set n3_weight to 0")
     return cls(vocab, config.model_config, generator=generator)
@@ -301,7 +301,8 @@ def train(
     metrics = {}
     for split, triples in (("valid", valid), ("test", test)):
         if len(triples):
-            ranks = filtered_ranks(model, triples, true_tails, True, config.eval_batch_size, progress=progress)
+            bs = config.eval_batch_size
+            ranks = filtered_ranks(model, triples, true_tails, True, bs, progress=progress)
             metrics[split] = rank_metrics(ranks)
     import nesykg
 

@@ -31,7 +31,8 @@ from tests.reasoners.predictor_kgs import countries
 def _embedding(name: str) -> Callable[[TensorKG], LinkPredictor]:
     def build(kg: TensorKG) -> LinkPredictor:
         cls = get_model_class(name)
-        model = cls(kg.vocab, EmbeddingConfig(dim=6, init_std=0.5), generator=torch.Generator().manual_seed(0))  # type: ignore[call-arg]
+        gen = torch.Generator().manual_seed(0)
+        model = cls(kg.vocab, EmbeddingConfig(dim=6, init_std=0.5), generator=gen)  # type: ignore[call-arg]
         return model.eval()  # type: ignore[attr-defined]
 
     return build
@@ -88,7 +89,8 @@ def test_shapes_and_the_reciprocal_convention(predictor: LinkPredictor) -> None:
         fwd = rels % R
         torch.testing.assert_close(predictor.score_heads(fwd, heads), predictor.score_tails(heads, fwd + R))
         triples = torch.stack([heads, rels, torch.arange(12)], 1)
-        torch.testing.assert_close(predictor.score_triples(triples), scores.gather(1, triples[:, 2:3]).squeeze(1))
+        expected = scores.gather(1, triples[:, 2:3]).squeeze(1)
+        torch.testing.assert_close(predictor.score_triples(triples), expected)
         torch.testing.assert_close(predictor.score_tails_range(heads, rels, 5, 40), scores[:, 5:40])
 
 
@@ -105,7 +107,8 @@ def test_top_tails_equals_a_full_stable_sort(predictor: LinkPredictor, chunk: in
     one_s, one_i = predictor.top_tails(int(heads[0]), int(rels[0]), 5)
     assert one_s.shape == (5,) and one_i.tolist() == ref_i[0, :5].tolist()
     all_s, all_i = predictor.top_tails(heads[:2], rels[:2], k=10**6)
-    assert all_i.shape == (2, predictor.num_entities) and sorted(all_i[0].tolist()) == list(range(predictor.num_entities))
+    N = predictor.num_entities
+    assert all_i.shape == (2, N) and sorted(all_i[0].tolist()) == list(range(N))
 
 
 def test_truth_values_are_in_0_1_and_order_preserving(predictor: LinkPredictor) -> None:
@@ -142,7 +145,8 @@ def test_projecting_a_one_hot_set_gives_that_heads_truth(predictor: LinkPredicto
     onehot = torch.nn.functional.one_hot(heads, predictor.num_entities).float()
     expected = predictor.truth_tails(heads, rels, graph)
     torch.testing.assert_close(predictor.project(onehot, rels, graph=graph), expected)
-    torch.testing.assert_close(predictor.project(onehot, rels, graph=graph, max_floats=1), expected)  # one row at a time
+    one_row_at_a_time = predictor.project(onehot, rels, graph=graph, max_floats=1)
+    torch.testing.assert_close(one_row_at_a_time, expected)
     # a two-member set: the max of the weighted truths (product t-norm, max for exists)
     two = onehot[:2].clone()
     two[0, heads[1]] = 0.5
@@ -159,7 +163,8 @@ def test_save_load_round_trip(predictor: LinkPredictor, tmp_path: Path) -> None:
     with torch.no_grad():
         torch.testing.assert_close(loaded.score_tails(heads, rels), predictor.score_tails(heads, rels))
     report = evaluate_checkpoint(folder, split="test")
-    assert report.dataset == "countries_s1" and report.model == type(predictor).name and report.metrics["count"] == 48
+    assert report.dataset == "countries_s1" and report.model == type(predictor).name
+    assert report.metrics["count"] == 48
 
 
 def test_another_vocabulary_is_refused(predictor: LinkPredictor, tmp_path: Path) -> None:
@@ -216,6 +221,7 @@ def test_predict_by_names(predictor: LinkPredictor) -> None:
     h = predictor.vocab.entity_id("europe")  # type: ignore[union-attr]
     r_inv = predictor.vocab.relation_id("locatedin") + predictor.num_relations  # type: ignore[union-attr]
     s, i = predictor.top_tails(h, r_inv, 3)
-    assert [a.entity for a in heads.answers] == [predictor.vocab.entities[x] for x in i.tolist()]  # type: ignore[union-attr]
+    names = [predictor.vocab.entities[x] for x in i.tolist()]  # type: ignore[union-attr]
+    assert [a.entity for a in heads.answers] == names
     with pytest.raises(InputError, match="exactly one"):
         predict(predictor, head="belgium", tail="europe", relation="locatedin")

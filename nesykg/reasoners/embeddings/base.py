@@ -88,7 +88,9 @@ class EmbeddingModel(LinkPredictor, nn.Module):
     #: whether the N3 regulariser (Lacroix et al. 2018) applies to this model
     supports_n3: ClassVar[bool] = False
 
-    def __init__(self, vocab: Vocabulary, config: EmbeddingConfig | None = None, generator: torch.Generator | None = None):
+    def __init__(
+        self, vocab: Vocabulary, config: EmbeddingConfig | None = None, generator: torch.Generator | None = None
+    ):
         nn.Module.__init__(self)
         LinkPredictor.__init__(self, vocab)
         self._config = config if config is not None else EmbeddingConfig()
@@ -168,21 +170,24 @@ class EmbeddingModel(LinkPredictor, nn.Module):
         atomic_save({k: v.detach().cpu() for k, v in self.state_dict().items()}, Path(folder) / WEIGHTS_FILE)
 
     @classmethod
-    def from_checkpoint(cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu") -> EmbeddingModel:
+    def from_checkpoint(
+        cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu"
+    ) -> EmbeddingModel:
         """The model of `meta` with the weights of ``folder/model.pt``, in eval mode."""
         from nesykg.reasoners.checkpoint import read_tensors
 
-        config = EmbeddingConfig.from_dict(meta.get("model_config", {}), where=f"{Path(folder) / 'config.json'}")
+        config = EmbeddingConfig.from_dict(meta.get("model_config", {}), where=str(Path(folder) / "config.json"))
         path = Path(folder) / WEIGHTS_FILE
         if not path.is_file():
-            raise InputError(f"{folder}: the checkpoint has no {WEIGHTS_FILE} (training did not finish an epoch)")
+            raise InputError(f"{folder}: no {WEIGHTS_FILE} in the checkpoint (training did not finish an epoch)")
         state = read_tensors(path)
         model = cls(vocab, config)
         try:
             model.load_state_dict(state)
         except (RuntimeError, TypeError, AttributeError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise InputError(f"{path}: the weights do not fit a {cls.name} model of {vocab.num_entities} entities: {first}") from None
+            where = f"a {cls.name} model of {vocab.num_entities} entities"
+            raise InputError(f"{path}: the weights do not fit {where}: {first}") from None
         model.eval()
         return model.to(device)
 

@@ -55,7 +55,9 @@ from nesykg.reasoners.rules.syntax import Atom, CompiledRule, Const, Rule, Var, 
 if TYPE_CHECKING:  # pragma: no cover
     from nesykg.kg.vocab import Vocabulary
 
-__all__ = ["Aggregation", "Grounding", "RuleEvidence", "Explanation", "RuleConfig", "RuleLinkPredictor", "TIE_WEIGHT"]
+__all__ = [
+    "Aggregation", "Grounding", "RuleEvidence", "Explanation", "RuleConfig", "RuleLinkPredictor", "TIE_WEIGHT"
+]
 
 RULES_FILE = "rules.txt"
 FACTS_FILE = "facts.pt"
@@ -133,7 +135,8 @@ class RuleConfig:
         if self.confidence not in ("rule", "pca"):
             raise InputError(f"unknown confidence {self.confidence!r}; choose 'rule' or 'pca'")
         if self.aggregation not in AGGREGATIONS:
-            raise InputError(f"unknown aggregation {self.aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+            choices = ", ".join(AGGREGATIONS)
+            raise InputError(f"unknown aggregation {self.aggregation!r}; choose one of {choices}")
         for name in ("smoothing", "min_confidence"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
@@ -347,10 +350,13 @@ class RuleLinkPredictor(LinkPredictor):
         folder = Path(folder)
         tmp = write_rules(self.rules, folder / (RULES_FILE + ".tmp"), exact=True)
         tmp.replace(folder / RULES_FILE)
-        atomic_save(torch.from_numpy(np.ascontiguousarray(self.graph.triples, dtype=np.int64)), folder / FACTS_FILE)
+        facts = torch.from_numpy(np.ascontiguousarray(self.graph.triples, dtype=np.int64))  # (M, 3)
+        atomic_save(facts, folder / FACTS_FILE)
 
     @classmethod
-    def from_checkpoint(cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu") -> RuleLinkPredictor:
+    def from_checkpoint(
+        cls, folder: Path, vocab: Vocabulary, meta: dict[str, Any], device: str = "cpu"
+    ) -> RuleLinkPredictor:
         """The rule predictor saved in `folder` (it computes on the CPU whatever `device`)."""
         from nesykg.reasoners.checkpoint import read_tensors
         from nesykg.reasoners.rules.syntax import read_rules
@@ -361,15 +367,18 @@ class RuleLinkPredictor(LinkPredictor):
             raise InputError(f"{folder}: the rule checkpoint has no {RULES_FILE}")
         rules = read_rules(folder / RULES_FILE)
         facts = read_tensors(folder / FACTS_FILE)
-        ok = isinstance(facts, Tensor) and facts.dtype == torch.long and facts.dim() == 2 and facts.shape[1] == 3
+        ok = isinstance(facts, Tensor) and facts.dtype == torch.long and facts.dim() == 2
+        ok = ok and facts.shape[1] == 3
         if ok and len(facts):
             ok = bool((facts[:, [0, 2]] >= 0).all() and (facts[:, [0, 2]] < vocab.num_entities).all())
             ok = ok and bool((facts[:, 1] >= 0).all() and (facts[:, 1] < vocab.num_relations).all())
         if not ok:
-            raise InputError(f"{folder / FACTS_FILE}: not a LongTensor[M, 3] of facts over the checkpoint's vocabulary")
+            raise InputError(f"{folder / FACTS_FILE}: not a LongTensor[M, 3] of facts over the checkpoint's ids")
         kg = TensorKG(vocab, {"train": facts}, name=str(meta.get("dataset") or folder.name))
-        return cls(kg, rules, config.aggregation, "train", config.smoothing, config.min_confidence, None,  # type: ignore[arg-type]
-                   config.confidence)  # type: ignore[arg-type]
+        return cls(
+            kg, rules, config.aggregation, "train", config.smoothing, config.min_confidence,  # type: ignore[arg-type]
+            confidence=config.confidence,  # type: ignore[arg-type]
+        )
 
     # ------------------------------------------------------------ explaining
     def _ids(self, head: int | str, relation: int | str) -> tuple[int, int]:
