@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nesykg.errors import UnknownNameError
+from nesykg.errors import InputError, UnknownNameError
 from nesykg.reasoners.config import TrainingConfig
 
 __all__ = ["DEFAULTS", "default_config", "dataset_key"]
@@ -62,6 +62,10 @@ def default_config(dataset: str | None, model: str, **overrides: Any) -> Trainin
     model = model.lower()
     base = DEFAULTS["*"]
     if model not in base:
+        from nesykg.reasoners.registry import PREDICTORS
+
+        if model in PREDICTORS:  # registered, but not trained by gradient descent (rules)
+            raise InputError(f"model {model!r} has no training defaults; only {', '.join(sorted(base))} are trained")
         raise UnknownNameError("model", model, base)
     data = dict(base[model])
     if dataset is not None:
