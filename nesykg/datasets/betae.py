@@ -40,8 +40,8 @@ from nesykg.reasoners.logic.structures import get_structure, instantiate, match_
 
 __all__ = [
     "BETAE_SHAPES",
-    "safe_load_pickle",
     "read_betae",
+    "safe_load_pickle",
     "write_betae",
 ]
 
@@ -77,6 +77,20 @@ _ALLOWED = {
 } | {("collections", "defaultdict"), ("collections", "OrderedDict")}
 
 
+_PICKLE_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """An unpickler whose `find_class` admits builtin containers and scalars only."""
 
@@ -109,7 +123,7 @@ def safe_load_pickle(path: str | Path) -> Any:
         return _RestrictedUnpickler(io.BytesIO(data), str(p)).load()  # type: ignore[arg-type]
     except InputError:
         raise
-    except Exception as e:  # truncated or corrupt: pickle raises many kinds
+    except _PICKLE_ERRORS as e:  # truncated or corrupt
         raise InputError(f"{p}: not a readable pickle ({type(e).__name__}: {e})") from None
 
 
@@ -130,7 +144,9 @@ def _flatten(shape: Any, q: Any, ents: list[int], rels: list[int]) -> None:
 
 
 def _id_map(obj: Any, source: Path) -> dict[int, str]:
-    if not isinstance(obj, dict) or not all(isinstance(k, int) and isinstance(v, str) for k, v in obj.items()):
+    if not isinstance(obj, dict) or not all(
+        isinstance(k, int) and isinstance(v, str) for k, v in obj.items()
+    ):
         raise InputError(f"{source}: expected a dict of id -> name")
     return obj
 
@@ -195,7 +211,9 @@ def read_betae(
             except ValueError as e:
                 raise InputError(f"{qpath}: a {name} query does not fit its structure: {e}") from None
             named = [rel(j) for j in rels]
-            formula = instantiate(name, [ent(i, qpath) for i in ents], [n for n, _ in named], [f for _, f in named])
+            formula = instantiate(
+                name, [ent(i, qpath) for i in ents], [n for n, _ in named], [f for _, f in named]
+            )
             easy = frozenset(ent(i, hard_path) for i in easy_map.get(q, ()))
             hard = frozenset(ent(i, hard_path) for i in hard_map.get(q, ())) - easy
             out.append(SampledQuery(name, formula, easy, hard))
@@ -245,7 +263,11 @@ def write_betae(
         names = {a for q in queries for a in (*q.formula.constants(), *q.easy, *q.hard)}
         vocab = Vocabulary.from_names(names, {r for q in queries for r in q.formula.relations()})
     if reciprocal:
-        id2rel = {i: f"{sign}{r}" for k, r in enumerate(vocab.relations) for i, sign in ((2 * k, "+"), (2 * k + 1, "-"))}
+        id2rel = {
+            i: f"{sign}{r}"
+            for k, r in enumerate(vocab.relations)
+            for i, sign in ((2 * k, "+"), (2 * k + 1, "-"))
+        }
     else:
         id2rel = dict(enumerate(vocab.relations))
     rel2id = {n: i for i, n in id2rel.items()}
@@ -289,5 +311,7 @@ def write_betae(
     else:
         _dump(easy_out, root / f"{split}-easy-answers.pkl")
         _dump(hard_out, root / f"{split}-hard-answers.pkl")
-    (root / "stats.txt").write_text(f"numentity: {len(id2ent)}\nnumrelations: {len(id2rel)}\n", encoding="utf-8")
+    (root / "stats.txt").write_text(
+        f"numentity: {len(id2ent)}\nnumrelations: {len(id2rel)}\n", encoding="utf-8"
+    )
     return root

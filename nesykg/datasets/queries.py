@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nesykg.errors import InputError, ParseError
+from nesykg.errors import InputError, ParseError, UnknownNameError
 from nesykg.kg.vocab import Vocabulary
 from nesykg.progress import Progress, Stages
 from nesykg.reasoners.logic.formula import Atom, Conjunction, Formula, NotExists
@@ -53,17 +53,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from nesykg.reasoners.logic.graph_index import GraphIndex
 
 __all__ = [
-    "SampledQuery",
     "QueryGraphs",
+    "SampledQuery",
     "nested_graphs",
-    "sample_queries",
     "read_queries_jsonl",
+    "sample_queries",
     "write_queries_jsonl",
 ]
 
 Split = Literal["train", "valid", "test"]
 _SMALLER: dict[str, tuple[str, ...]] = {"train": (), "valid": ("train",), "test": ("train", "valid")}
-_LARGER: dict[str, tuple[str, ...]] = {"train": ("train",), "valid": ("train", "valid"), "test": ("train", "valid", "test")}
+_LARGER: dict[str, tuple[str, ...]] = {
+    "train": ("train",),
+    "valid": ("train", "valid"),
+    "test": ("train", "valid", "test"),
+}
 
 
 @dataclass(frozen=True)
@@ -282,9 +286,9 @@ def _negation_meaningful(f: Formula, answers: frozenset[int], g: GraphIndex) -> 
 
     for k, conj in enumerate(f.disjuncts):
         for i, lit in enumerate(conj.literals):
-            if isinstance(lit, NotExists) or (isinstance(lit, Atom) and lit.negated):
-                if not exact_answers(_without(f, k, i), g) - answers:
-                    return False
+            negated = isinstance(lit, NotExists) or (isinstance(lit, Atom) and lit.negated)
+            if negated and not exact_answers(_without(f, k, i), g) - answers:
+                return False
     return True
 
 
@@ -368,7 +372,9 @@ def sample_queries(
                 why["negation not meaningful"] += 1
                 continue
             seen.add(f)
-            out.append(SampledQuery(name, f, frozenset(ent[i] for i in easy), frozenset(ent[i] for i in hard)))
+            out.append(
+                SampledQuery(name, f, frozenset(ent[i] for i in easy), frozenset(ent[i] for i in hard))
+            )
             got += 1
             stage.advance()
         if got < num and not allow_fewer:
@@ -414,6 +420,6 @@ def read_queries_jsonl(path: str | Path) -> list[SampledQuery]:
             out.append(SampledQuery.from_json(obj))
         except ParseError as e:  # a formula's error: keep its column, put it on this line
             raise ParseError(p, lineno, f"formula: {e.reason}", column=e.column) from None
-        except InputError as e:
+        except (InputError, UnknownNameError) as e:
             raise ParseError(p, lineno, str(e)) from None
     return out

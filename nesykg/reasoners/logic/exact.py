@@ -31,17 +31,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 import numpy as np
 
 from nesykg.reasoners.logic.formula import Atom, Conjunction, Const, Formula, NotExists, Term
 from nesykg.reasoners.logic.graph_index import GraphIndex
 
-__all__ = ["exact_answers", "exact_answer_names", "brute_force_answers"]
+__all__ = ["brute_force_answers", "exact_answer_names", "exact_answers"]
 
-_Node = Union[int, str]  # an entity id (a constant) or a variable name
-_Dom = Union[set[int], None]  # candidate ids; None is the whole universe
+_Node: TypeAlias = int | str  # an entity id (a constant) or a variable name
+_Dom: TypeAlias = set[int] | None  # candidate ids; None is the whole universe
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,12 @@ def _resolve_term(t: Term, graph: GraphIndex) -> _Node:
 
 
 def _resolve(a: Atom, graph: GraphIndex) -> _A:
-    return _A(graph.relation_id(a.relation), _resolve_term(a.subject, graph), _resolve_term(a.object, graph), a.negated)
+    return _A(
+        graph.relation_id(a.relation),
+        _resolve_term(a.subject, graph),
+        _resolve_term(a.object, graph),
+        a.negated,
+    )
 
 
 def exact_answers(formula: Formula, graph: GraphIndex) -> frozenset[int]:
@@ -155,7 +160,9 @@ def _prune(binary: list[_A], domains: dict[str, _Dom], graph: GraphIndex, passes
         for a in positive:
             s, o = a.s, a.o
             ds, do = domains[s], domains[o]  # type: ignore[index]
-            image = graph.tails(a.rel) if ds is None else graph.successors_of(np.fromiter(ds, np.int64), a.rel)
+            image = (
+                graph.tails(a.rel) if ds is None else graph.successors_of(np.fromiter(ds, np.int64), a.rel)
+            )
             before = None if do is None else len(do)
             if len(_restrict(domains, o, image)) != before:  # type: ignore[arg-type]
                 changed = True
@@ -179,9 +186,7 @@ def _neighbours(binary: list[_A]) -> dict[str, set[str]]:
     return nb
 
 
-def _supported(
-    between: list[_A], leaf: str, p: str, domains: dict[str, _Dom], graph: GraphIndex
-) -> set[int]:
+def _supported(between: list[_A], leaf: str, p: str, domains: dict[str, _Dom], graph: GraphIndex) -> set[int]:
     """Values of `p` for which some value of `leaf` satisfies every atom in `between`."""
     dl, dp = _universe(domains[leaf], graph), _universe(domains[p], graph)
     pos = [a for a in between if not a.neg]

@@ -34,7 +34,7 @@ from typing import TypeAlias
 
 from nesykg.errors import InputError
 
-__all__ = ["Const", "Var", "Term", "Atom", "NotExists", "Literal", "Conjunction", "Formula"]
+__all__ = ["Atom", "Conjunction", "Const", "Formula", "Literal", "NotExists", "Term", "Var"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +258,9 @@ def _validate(f: Formula) -> None:
                 continue
             for v in lit.variables:
                 if v in declared:
-                    raise InputError(f"variable {v} of a negated block shadows a variable of the formula{where}")
+                    raise InputError(
+                        f"variable {v} of a negated block shadows a variable of the formula{where}"
+                    )
             outer = lit.outer_variables()
             for v in outer:
                 if v not in declared:
@@ -277,7 +279,8 @@ def _validate(f: Formula) -> None:
         for v in conj.variables():
             if v not in positive_vars:
                 raise InputError(
-                    f"variable {v} occurs only in negated literals{where}: negation needs a positive atom on it"
+                    f"variable {v} occurs only in negated literals{where}: "
+                    "negation needs a positive atom on it"
                 )
         used.update(conj.variables())
     for v in f.exists:

@@ -120,13 +120,17 @@ class GraphIndex:
             ids = [(e[h], r[p], e[o]) for h, p, o in triples]
         except KeyError as err:
             raise InputError(f"{err.args[0]!r} is not in the vocabulary") from None
-        return cls(np.array(ids, dtype=np.int64).reshape(-1, 3), vocab.num_entities, vocab.num_relations, vocab)
+        return cls(
+            np.array(ids, dtype=np.int64).reshape(-1, 3), vocab.num_entities, vocab.num_relations, vocab
+        )
 
     def __len__(self) -> int:
         return len(self.triples)
 
     def __repr__(self) -> str:
-        return f"GraphIndex(entities={self.num_entities}, relations={self.num_relations}, triples={len(self)})"
+        return (
+            f"GraphIndex(entities={self.num_entities}, relations={self.num_relations}, triples={len(self)})"
+        )
 
     # ------------------------------------------------------------ lookups
     def successors(self, head: int, relation: int) -> np.ndarray:

@@ -32,17 +32,17 @@ from nesykg.errors import InputError, UnknownNameError
 from nesykg.reasoners.logic.formula import Atom, Conjunction, Const, Formula, Literal, NotExists, Term, Var
 
 __all__ = [
-    "Structure",
-    "STRUCTURES",
+    "ALL_STRUCTURES",
     "BETAE_STRUCTURES",
     "FIT_STRUCTURES",
-    "ALL_STRUCTURES",
+    "STRUCTURES",
+    "Structure",
     "StructureMatch",
     "get_structure",
-    "template",
     "instantiate",
     "match_structure",
     "structure_of",
+    "template",
 ]
 
 
@@ -89,15 +89,38 @@ _TABLE = dict(
         # ------------------------------------------------------------------ BetaE
         _s("1p", "?y : r1(s1, ?y)", "betae", 1, 1, "one projection"),
         _s("2p", "?y : exists x1 . r1(s1, x1) & r2(x1, ?y)", "betae", 1, 2, "two-hop path"),
-        _s("3p", "?y : exists x1, x2 . r1(s1, x1) & r2(x1, x2) & r3(x2, ?y)", "betae", 1, 3, "three-hop path"),
+        _s(
+            "3p", "?y : exists x1, x2 . r1(s1, x1) & r2(x1, x2) & r3(x2, ?y)", "betae", 1, 3, "three-hop path"
+        ),
         _s("2i", "?y : r1(s1, ?y) & r2(s2, ?y)", "betae", 2, 2, "intersection of two projections"),
         _s("3i", "?y : r1(s1, ?y) & r2(s2, ?y) & r3(s3, ?y)", "betae", 3, 3, "intersection of three"),
-        _s("pi", "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & r3(s2, ?y)", "betae", 2, 3, "path, then intersection"),
-        _s("ip", "?y : exists x1 . r1(s1, x1) & r2(s2, x1) & r3(x1, ?y)", "betae", 2, 3, "intersection, then path"),
+        _s(
+            "pi",
+            "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & r3(s2, ?y)",
+            "betae",
+            2,
+            3,
+            "path, then intersection",
+        ),
+        _s(
+            "ip",
+            "?y : exists x1 . r1(s1, x1) & r2(s2, x1) & r3(x1, ?y)",
+            "betae",
+            2,
+            3,
+            "intersection, then path",
+        ),
         _s("2in", "?y : r1(s1, ?y) & !r2(s2, ?y)", "betae", 2, 2, "2i with the second branch negated"),
         _s("3in", "?y : r1(s1, ?y) & r2(s2, ?y) & !r3(s3, ?y)", "betae", 3, 3, "3i with the third negated"),
         _s("inp", "?y : exists x1 . r1(s1, x1) & !r2(s2, x1) & r3(x1, ?y)", "betae", 2, 3, "2in, then path"),
-        _s("pin", "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & !r3(s2, ?y)", "betae", 2, 3, "pi, branch negated"),
+        _s(
+            "pin",
+            "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & !r3(s2, ?y)",
+            "betae",
+            2,
+            3,
+            "pi, branch negated",
+        ),
         _s(
             "pni",
             "?y : !(exists x1 . r1(s1, x1) & r2(x1, ?y)) & r3(s2, ?y)",
@@ -125,8 +148,17 @@ _TABLE = dict(
             "FIT's existential pni: the last edge of the path negated",
         ),
         _s("2il", "?y : exists x1 . r1(s1, ?y) & r2(x1, ?y)", "fit", 1, 2, "2i with an unanchored leaf"),
-        _s("3il", "?y : exists x1 . r1(s1, ?y) & r2(s2, ?y) & r3(x1, ?y)", "fit", 2, 3, "3i, one leaf unanchored"),
-        _s("2m", "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & r3(x1, ?y)", "fit", 1, 3, "2p with a multi-edge"),
+        _s(
+            "3il",
+            "?y : exists x1 . r1(s1, ?y) & r2(s2, ?y) & r3(x1, ?y)",
+            "fit",
+            2,
+            3,
+            "3i, one leaf unanchored",
+        ),
+        _s(
+            "2m", "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & r3(x1, ?y)", "fit", 1, 3, "2p with a multi-edge"
+        ),
         _s(
             "2nm",
             "?y : exists x1 . r1(s1, x1) & r2(x1, ?y) & !r3(x1, ?y)",
@@ -169,7 +201,8 @@ _TABLE = dict(
         ),
         _s(
             "3cm",
-            "?y : exists x1, x2 . r1(s1, x1) & r2(x1, ?y) & r3(s2, x2) & r4(x2, ?y) & r5(x1, x2) & r6(x1, ?y)",
+            "?y : exists x1, x2 . r1(s1, x1) & r2(x1, ?y) & r3(s2, x2) & r4(x2, ?y) & r5(x1, x2)"
+            " & r6(x1, ?y)",
             "fit",
             2,
             6,
@@ -202,7 +235,9 @@ def template(name: str) -> Formula:
 
 
 # ------------------------------------------------------------------ substitution
-def _map_formula(f: Formula, const: Mapping[str, str], rel: Mapping[str, str], flip: frozenset[str]) -> Formula:
+def _map_formula(
+    f: Formula, const: Mapping[str, str], rel: Mapping[str, str], flip: frozenset[str]
+) -> Formula:
     def term(t: Term) -> Term:
         return Const(const[t.name]) if isinstance(t, Const) else t
 
@@ -217,7 +252,9 @@ def _map_formula(f: Formula, const: Mapping[str, str], rel: Mapping[str, str], f
             return atom(x)
         return NotExists(x.variables, tuple(atom(a) for a in x.atoms))
 
-    return Formula(f.free, f.exists, tuple(Conjunction(tuple(lit(x) for x in c.literals)) for c in f.disjuncts))
+    return Formula(
+        f.free, f.exists, tuple(Conjunction(tuple(lit(x) for x in c.literals)) for c in f.disjuncts)
+    )
 
 
 def instantiate(
@@ -266,7 +303,7 @@ class StructureMatch:
 
 
 class _State:
-    __slots__ = ("var", "rvar", "const", "rel")
+    __slots__ = ("const", "rel", "rvar", "var")
 
     def __init__(self) -> None:
         self.var: dict[str, str] = {}
@@ -318,7 +355,9 @@ def _match_atoms(st: _State, ts: Sequence[Atom], us: list[Atom], allow_inverse: 
     return None
 
 
-def _match_literals(st: _State, ts: Sequence[Literal], us: list[Literal], allow_inverse: bool) -> _State | None:
+def _match_literals(
+    st: _State, ts: Sequence[Literal], us: list[Literal], allow_inverse: bool
+) -> _State | None:
     if not ts:
         return st
     t = ts[0]
@@ -422,20 +461,20 @@ def structure_of(formula: Formula) -> str | None:
     return m.name if m else None
 
 
+def _find(parent: dict[str, str], v: str) -> str:
+    while parent.setdefault(v, v) != v:
+        v = parent[v]
+    return v
+
+
 def _has_cycle(f: Formula) -> bool:
     for c in f.disjuncts:
         # union-find over variables; an edge between two already-connected variables closes a cycle
         parent: dict[str, str] = {}
-
-        def find(v: str) -> str:
-            while parent.setdefault(v, v) != v:
-                v = parent[v]
-            return v
-
         pairs = {frozenset(a.variables) for a in c.atoms() if len(set(a.variables)) == 2}
         for pair in pairs:  # parallel edges (multi-edges) are one edge here
             va, vb = sorted(pair)
-            ra, rb = find(va), find(vb)
+            ra, rb = _find(parent, va), _find(parent, vb)
             if ra == rb:
                 return True
             parent[ra] = rb

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from nesykg.errors import InputError, ParseError
 from nesykg.reasoners.logic.formula import Atom, Conjunction, Const, Formula, Literal, NotExists, Term, Var
 
-__all__ = ["parse_formula", "format_formula", "format_name"]
+__all__ = ["format_formula", "format_name", "parse_formula"]
 
 SOURCE = "<formula>"
 
@@ -91,7 +91,7 @@ def _tokenize(text: str) -> list[_Tok]:
             j = i + 1
             while True:
                 if j >= n:
-                    raise _error(col, 'unterminated quoted name: missing \'"\'')
+                    raise _error(col, "unterminated quoted name: missing '\"'")
                 d = text[j]
                 if d == "\\":
                     if j + 1 >= n or text[j + 1] not in '"\\':
@@ -196,7 +196,9 @@ class _Parser:
             cols.append(self.tok.col)
             disjuncts.append(self.conjunction())
         if self.tok.kind != "EOF":
-            raise _error(self.tok.col, f"expected '&', '|' or the end of the formula, found {_show(self.tok)}")
+            raise _error(
+                self.tok.col, f"expected '&', '|' or the end of the formula, found {_show(self.tok)}"
+            )
         try:
             return Formula(self.free, tuple(exists), tuple(disjuncts))
         except InputError as e:

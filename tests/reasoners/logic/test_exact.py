@@ -133,8 +133,16 @@ def test_exact_equals_brute_force_for_every_structure(name):
 
 def random_formula(rng: np.random.Generator, g: GraphIndex) -> Formula:
     """An ad-hoc conjunction or disjunction: random atoms over y, x, z and constants."""
-    rel = lambda: f"r{rng.integers(0, g.num_relations)}"  # noqa: E731
-    const = lambda: Const(f"e{rng.integers(0, g.num_entities)}")  # noqa: E731
+
+    def rel() -> str:
+        return f"r{rng.integers(0, g.num_relations)}"
+
+    def const() -> Const:
+        return Const(f"e{rng.integers(0, g.num_entities)}")
+
+    def pick(terms: list[Var]) -> Var | Const:
+        return terms[rng.integers(0, len(terms))] if rng.random() < 0.7 else const()
+
     conjs = []
     for _ in range(rng.integers(1, 3)):
         vs = ["y", *[v for v in ("x", "z") if rng.random() < 0.6]]
@@ -144,11 +152,14 @@ def random_formula(rng: np.random.Generator, g: GraphIndex) -> Formula:
             other = terms[rng.integers(0, len(terms))] if rng.random() < 0.6 else const()
             lits.append(Atom(rel(), Var(v), other) if rng.random() < 0.5 else Atom(rel(), other, Var(v)))
         for _ in range(rng.integers(0, 4)):
-            pick = lambda: terms[rng.integers(0, len(terms))] if rng.random() < 0.7 else const()  # noqa: E731
-            lits.append(Atom(rel(), pick(), pick(), bool(rng.random() < 0.4)))
+            lits.append(Atom(rel(), pick(terms), pick(terms), bool(rng.random() < 0.4)))
         if rng.random() < 0.3:
             w = Var("w")
-            lits.append(NotExists(("w",), (Atom(rel(), terms[rng.integers(0, len(terms))], w), Atom(rel(), w, const()))))
+            lits.append(
+                NotExists(
+                    ("w",), (Atom(rel(), terms[rng.integers(0, len(terms))], w), Atom(rel(), w, const()))
+                )
+            )
         conjs.append(Conjunction(tuple(lits)))
     used = {v for c in conjs for v in c.variables()}
     return Formula("y", tuple(v for v in ("x", "z") if v in used), tuple(conjs))

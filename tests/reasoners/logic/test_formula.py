@@ -52,11 +52,15 @@ def test_cycles_and_multi_edges_are_allowed():
             "free variable ?y does not occur in conjunction 2",
         ),
         (
-            lambda: formula("y", ["x"], conj(Atom("r", A, Y), NotExists(("z",), (Atom("s", X, Z), Atom("t", Z, Y))))),
+            lambda: formula(
+                "y", ["x"], conj(Atom("r", A, Y), NotExists(("z",), (Atom("s", X, Z), Atom("t", Z, Y))))
+            ),
             "share exactly one variable",
         ),
         (
-            lambda: formula("y", ["x"], conj(Atom("r", A, Y), Atom("r", A, X), NotExists(("x",), (Atom("s", X, Y),)))),
+            lambda: formula(
+                "y", ["x"], conj(Atom("r", A, Y), Atom("r", A, X), NotExists(("x",), (Atom("s", X, Y),)))
+            ),
             "shadows",
         ),
         (lambda: NotExists((), (Atom("s", A, Y),)), "needs an 'exists' variable"),

@@ -20,7 +20,22 @@ from nesykg.reasoners.logic import (
 
 
 def test_the_table_holds_betae_and_fit_names():
-    assert BETAE_STRUCTURES == ("1p", "2p", "3p", "2i", "3i", "pi", "ip", "2in", "3in", "inp", "pin", "pni", "2u", "up")
+    assert BETAE_STRUCTURES == (
+        "1p",
+        "2p",
+        "3p",
+        "2i",
+        "3i",
+        "pi",
+        "ip",
+        "2in",
+        "3in",
+        "inp",
+        "pin",
+        "pni",
+        "2u",
+        "up",
+    )
     assert set(FIT_STRUCTURES) == {"pni_fit", "2il", "3il", "2m", "2nm", "3mp", "3pm", "im", "3c", "3cm"}
     assert len(ALL_STRUCTURES) == len(STRUCTURES) == 24
 
@@ -28,7 +43,9 @@ def test_the_table_holds_betae_and_fit_names():
 def test_fit_definitions():
     # FIT (Yin, Wang, Song 2024): e.g. 3c = r1(s1,e1) & r2(e1,f) & r3(s2,e2) & r4(e2,f) & r5(e1,e2)
     f = instantiate("3c", ["a", "b"], ["r1", "r2", "r3", "r4", "r5"])
-    assert f == parse_formula("?y : exists x1, x2 . r1(a, x1) & r2(x1, ?y) & r3(b, x2) & r4(x2, ?y) & r5(x1, x2)")
+    assert f == parse_formula(
+        "?y : exists x1, x2 . r1(a, x1) & r2(x1, ?y) & r3(b, x2) & r4(x2, ?y) & r5(x1, x2)"
+    )
     assert get_structure("3c").cyclic and get_structure("3cm").cyclic
     assert not any(get_structure(n).cyclic for n in ALL_STRUCTURES if n not in ("3c", "3cm"))
     # the two readings of pni: BetaE negates the whole path, FIT only its last edge
@@ -65,7 +82,9 @@ def test_instantiate_then_match_gives_back_the_grounding(name):
 def test_inverse_atoms_match_only_when_allowed(name):
     st = get_structure(name)
     inverse = [j % 2 == 0 for j in range(st.num_relations)]
-    f = instantiate(name, [f"e{i}" for i in range(st.num_anchors)], [f"r{j}" for j in range(st.num_relations)], inverse)
+    f = instantiate(
+        name, [f"e{i}" for i in range(st.num_anchors)], [f"r{j}" for j in range(st.num_relations)], inverse
+    )
     m = match_structure(f, names=[name], allow_inverse=True)
     assert m is not None and m.inverse == tuple(inverse)
     assert match_structure(f, names=[name]) is None
