@@ -131,8 +131,7 @@ class QueryGraphs:
 
     @property
     def vocab(self) -> Vocabulary:
-        assert self.larger.vocab is not None
-        return self.larger.vocab
+        return self.larger.require_vocab()
 
 
 def nested_graphs(data: Dataset | TensorKG, split: Split = "test") -> QueryGraphs:
@@ -260,7 +259,7 @@ def _ground(plan: _Plan, g: GraphIndex, rng: np.random.Generator) -> Formula | N
         else:
             return None
         taken.add(rel_of[a.relation])
-    vocab = g._need_vocab()
+    vocab = g.require_vocab()
     anchors = [vocab.entities[value[f"s{i}"]] for i in range(1, plan.num_anchors + 1)]
     relations = [vocab.relations[rel_of[f"r{j}"]] for j in range(1, plan.num_relations + 1)]
     return instantiate(plan.name, anchors, relations)

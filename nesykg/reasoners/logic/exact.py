@@ -81,7 +81,7 @@ def exact_answers(formula: Formula, graph: GraphIndex) -> frozenset[int]:
 
 def exact_answer_names(formula: Formula, graph: GraphIndex) -> frozenset[str]:
     """Like `exact_answers`, as entity names."""
-    names = graph._need_vocab().entities
+    names = graph.require_vocab().entities
     return frozenset(names[i] for i in exact_answers(formula, graph))
 
 

@@ -1,9 +1,9 @@
 """`GraphIndex`: the observed graph as sorted id arrays, for exact answering and query sampling.
 
 A graph of ``M`` distinct triples over ``N`` entities and ``R`` relations is kept as four
-sorted copies (by relation and head, by relation and tail, by head, by tail), each a
-CSR-style ``(keys, ptr, values)`` triple of numpy arrays: O(M) memory (about 100 bytes per
-triple), built in O(M log M). A lookup (``successors(h, r)``, ``relations(h, t)``) is a
+sorted copies (keyed by relation and head, relation and tail, head and tail, tail and head),
+each a CSR-style ``(keys, ptr, values)`` triple of numpy arrays: O(M) memory (under 100 bytes
+per triple), built in O(M log M). A lookup (``successors(h, r)``, ``relations(h, t)``) is a
 binary search, O(log M + answer size); `successors_of` maps a whole set of heads at once.
 
 Only numpy is needed; a ``torch.LongTensor[M, 3]`` is accepted wherever triples are.
@@ -44,6 +44,11 @@ class _Csr:
         if i < len(self.keys) and self.keys[i] == key:
             return self.values[self.ptr[i] : self.ptr[i + 1]]
         return _EMPTY
+
+    def key_range(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keys in ``[lo, hi)`` and the values of all of them, concatenated."""
+        i, j = np.searchsorted(self.keys, [lo, hi])
+        return self.keys[i:j], self.values[self.ptr[i] : self.ptr[j]]
 
     def get_many(self, keys: np.ndarray) -> np.ndarray:
         """Concatenated values of every key in `keys` (with repeats)."""
@@ -99,10 +104,8 @@ class GraphIndex:
         self._fwd = _Csr(r * n + h, o, (r * n + h) * n + o)  # (r, h) -> tails
         self._bwd = _Csr(r * n + o, h, (r * n + o) * n + h)  # (r, t) -> heads
         self._out = _Csr(h * n + o, r, (h * n + o) * self.num_relations + r)  # (h, t) -> relations
-        self._in = _Csr(o, h, o * n + h)  # t -> heads (any relation, with repeats)
-        self._outh = _Csr(h, o, h * n + o)  # h -> tails (any relation, with repeats)
-        self._tails_of = _Csr(r, o, r * n + o)  # r -> tails (with repeats)
-        self._heads_of = _Csr(r, h, r * n + h)  # r -> heads (with repeats)
+        self._in = _Csr(o * n + h, r, (o * n + h) * self.num_relations + r)  # (t, h) -> relations
+        self._answerable = np.unique(self._in.keys // n) if len(t) else _EMPTY
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -161,33 +164,40 @@ class GraphIndex:
         return i < len(rels) and int(rels[i]) == relation
 
     def in_neighbors(self, tail: int) -> np.ndarray:
-        """Distinct heads of any edge into `tail`."""
-        return np.unique(self._in.get(tail))
+        """Distinct heads of any edge into `tail`, sorted."""
+        n = self.num_entities
+        keys, _ = self._in.key_range(tail * n, (tail + 1) * n)
+        return keys - tail * n
 
     def out_neighbors(self, head: int) -> np.ndarray:
-        """Distinct tails of any edge out of `head`."""
-        return np.unique(self._outh.get(head))
+        """Distinct tails of any edge out of `head`, sorted."""
+        n = self.num_entities
+        keys, _ = self._out.key_range(head * n, (head + 1) * n)
+        return keys - head * n
 
     def tails(self, relation: int) -> np.ndarray:
-        """Distinct objects of `relation`."""
-        return np.unique(self._tails_of.get(relation))
+        """Distinct objects of `relation`, sorted."""
+        n = self.num_entities
+        return np.unique(self._fwd.key_range(relation * n, (relation + 1) * n)[1])
 
     def heads(self, relation: int) -> np.ndarray:
-        """Distinct subjects of `relation`."""
-        return np.unique(self._heads_of.get(relation))
+        """Distinct subjects of `relation`, sorted."""
+        n = self.num_entities
+        return np.unique(self._bwd.key_range(relation * n, (relation + 1) * n)[1])
 
     def entities_with_in_edges(self) -> np.ndarray:
         """Entities that are the tail of at least one edge, sorted."""
-        return self._in.keys.copy()
+        return self._answerable
 
     # ------------------------------------------------------------ names
     def entity_id(self, name: str) -> int:
-        return self._need_vocab().entity_id(name)
+        return self.require_vocab().entity_id(name)
 
     def relation_id(self, name: str) -> int:
-        return self._need_vocab().relation_id(name)
+        return self.require_vocab().relation_id(name)
 
-    def _need_vocab(self) -> Vocabulary:
+    def require_vocab(self) -> Vocabulary:
+        """The vocabulary; `InputError` when the index was built from bare ids."""
         if self.vocab is None:
             raise InputError("this GraphIndex has no vocabulary: build it with vocab=... to answer by name")
         return self.vocab

@@ -79,7 +79,14 @@ def test_graph_index_lookups(world):
     assert set(world.successors_of([e("spain"), e("france")], r("neighbor")).tolist()) == {
         e(c) for c in ("france", "spain", "portugal", "morocco", "belgium")
     }
+    assert world.in_neighbors(e("morocco")).tolist() == [e("spain")]
+    assert world.out_neighbors(e("spain")).tolist() == sorted(
+        e(c) for c in ("france", "portugal", "morocco", "europe")
+    )
+    assert world.tails(r("locatedin")).tolist() == sorted([e("europe"), e("africa")])
+    assert world.heads(r("neighbor")).tolist() == sorted(e(c) for c in ("france", "spain", "morocco"))
     assert e("atlantis") not in world.entities_with_in_edges().tolist()
+    assert e("spain") in world.entities_with_in_edges().tolist()
     assert len(world) == len(WORLD)
 
 
