@@ -18,7 +18,8 @@ kept when it passes every check, in this order:
 * no two literals of a conjunction, nor two conjunctions, are equal;
 * it is new (no duplicates);
 * it has at least one answer on the larger graph, and for valid/test at least one hard one;
-* easy plus hard answers number at most `max_answers` (default 100), else it is rejected;
+* easy plus hard answers number at most `max_answers` (default 100), else it is rejected
+  (BetaE's script caps the hard answers only; capping all of them is the stricter bound);
 * every negated literal is meaningful: dropping it adds answers on the larger graph.
 
 Easy answers follow BetaE: they are the answers on the smaller graph, so with negation an
