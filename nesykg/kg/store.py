@@ -37,10 +37,30 @@ from nesykg.kg.terms import (
     check_iri,
 )
 
-__all__ = ["Capability", "ChangeSet", "GraphStore", "GraphSelection", "NQuadsBlock", "RdfFileBlock", "StoreStats", "WriteProgress"]
+__all__ = [
+    "Capability",
+    "ChangeSet",
+    "GraphStore",
+    "GraphSelection",
+    "NQuadsBlock",
+    "QueryRows",
+    "RdfFileBlock",
+    "StoreStats",
+    "WriteProgress",
+]
 
 GraphSelection = str | Sequence[str] | None
 """Graphs to read: one name, several (their union), or ``None`` for every user graph."""
+
+
+class QueryRows(list):  # type: ignore[type-arg]
+    """Rows of a SPARQL result; `truncated` is true when `max_rows` cut some off."""
+
+    truncated: bool = False
+
+    def __init__(self, rows: Iterable[Any] = (), truncated: bool = False):
+        super().__init__(rows)
+        self.truncated = truncated
 
 
 class Capability(str, Enum):
@@ -487,12 +507,63 @@ class GraphStore(ABC):
         runs = len(self.runs()) if self.supports(Capability.ANNOTATIONS) else 0
         return StoreStats(self.name, self.location, per_graph, len(entities), len(relations), runs)
 
-    def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
+    def sparql(
+        self,
+        query: str,
+        graphs: GraphSelection = None,
+        *,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        max_memory: int | None = None,
+        allow_from: bool = False,
+    ) -> Any:
         """Run a read-only SPARQL query; the default graph is the union of `graphs`.
 
-        Returns a list of ``{variable: term}`` rows for SELECT, a bool for ASK and a
-        list of `Triple` for CONSTRUCT/DESCRIBE.
+        Args:
+            query: SPARQL 1.1 SELECT, ASK, CONSTRUCT or DESCRIBE. Updates, ``LOAD``,
+                ``SERVICE`` and ``FROM`` of anything but the store's own graphs are
+                refused before the query runs (`nesykg.kg.sparql_guard`).
+            graphs: the graphs whose union is the default graph.
+            timeout: seconds; past it the query is cancelled (`QueryTimeoutError`).
+            max_rows: keep at most this many rows; the result's ``truncated`` says
+                whether more were cut.
+            max_memory: bytes the query may use (embedded stores run a bounded query in
+                a forked worker with this address-space budget; a server enforces its
+                own). ``timeout`` alone implies `nesykg.kg.bounded.DEFAULT_MAX_MEMORY`.
+            allow_from: let ``FROM`` / ``FROM NAMED`` name the store's own graphs.
+
+        Returns:
+            `QueryRows` of ``{variable: term}`` for SELECT, a bool for ASK and `QueryRows`
+            of `Triple` for CONSTRUCT/DESCRIBE.
         """
+        from nesykg.kg.sparql_guard import check_read_query
+
+        self.require(Capability.SPARQL)
+        if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 0):
+            raise InputError(f"max_rows must be a non-negative integer, got {max_rows!r}")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        allowed: tuple[str, ...] = ()
+        if allow_from:
+            from nesykg.kg.terms import PROVENANCE_GRAPH, graph_iri
+
+            allowed = tuple(graph_iri(g) for g in (*self._resolve_graphs(None), PROVENANCE_GRAPH))
+        check_read_query(query, allow_graphs=allowed, what="SPARQL read query")
+        if timeout is not None and max_memory is None:
+            from nesykg.kg.bounded import DEFAULT_MAX_MEMORY
+
+            max_memory = DEFAULT_MAX_MEMORY
+        return self._sparql(query, self._resolve_graphs(graphs), timeout, max_rows, max_memory)
+
+    def _sparql(
+        self,
+        query: str,
+        graphs: tuple[str, ...],
+        timeout: float | None,
+        max_rows: int | None,
+        max_memory: int | None,
+    ) -> Any:
+        """Backend hook of `sparql`, called with a checked read query."""
         raise UnsupportedCapabilityError(self.name, Capability.SPARQL.value)
 
     # -------------------------------------------------------------- lifecycle

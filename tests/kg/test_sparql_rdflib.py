@@ -30,9 +30,9 @@ def test_select_over_graph_union(ox_store):
 
 def test_updates_are_refused(ox_store):
     before = set(ox_store.triples())
-    with pytest.raises(InputError, match="SPARQL syntax error"):
+    with pytest.raises(InputError, match="INSERT is an update"):
         ox_store.sparql(f"INSERT DATA {{ <{ex('a')}> <{ex('b')}> <{ex('c')}> }}")
-    with pytest.raises(InputError, match="SPARQL syntax error"):
+    with pytest.raises(InputError, match="DROP is an update"):
         ox_store.sparql("DROP ALL")
     assert set(ox_store.triples()) == before
 

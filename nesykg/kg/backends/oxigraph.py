@@ -20,7 +20,7 @@ all-or-nothing too (see `nesykg.kg.backends.oxigraph_bulk`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from nesykg.kg.store import (
     GraphSelection,
     GraphStore,
     NQuadsBlock,
+    QueryRows,
     RdfFileBlock,
     StoreStats,
     WriteProgress,
@@ -115,29 +116,71 @@ def result_term(term: Any) -> Any:
     return from_ox(term)
 
 
-def query_results(result: Any) -> Any:
-    """pyoxigraph query results as plain values: ``{var: term}`` rows for SELECT, a bool
-    for ASK, `Triple`s for CONSTRUCT/DESCRIBE."""
-    if isinstance(result, ox.QuerySolutions):
-        variables = [v.value for v in result.variables]
-        rows = []
-        for sol in result:
-            row = {}
-            for v in variables:
-                term = sol[v]
-                if term is not None:
-                    row[v] = result_term(term)
-            rows.append(row)
-        return rows
+def query_results(result: Any, max_rows: int | None = None) -> Any:
+    """pyoxigraph query results as plain values: `QueryRows` of ``{var: term}`` for
+    SELECT, a bool for ASK, `QueryRows` of `Triple` for CONSTRUCT/DESCRIBE.
+
+    Results are read lazily: with `max_rows`, at most one row more is computed (to tell
+    whether the answer was cut), so a streaming query's memory is bounded by the cap.
+    """
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
-    return [Triple(from_ox(t.subject), from_ox(t.predicate), result_term(t.object)) for t in result]
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+
+        def convert(sol: Any) -> Any:
+            return {v: result_term(sol[v]) for v in variables if sol[v] is not None}
+
+    else:
+
+        def convert(t: Any) -> Any:
+            return Triple(from_ox(t.subject), from_ox(t.predicate), result_term(t.object))
+
+    rows = QueryRows()
+    for item in result:
+        if max_rows is not None and len(rows) >= max_rows:
+            rows.truncated = True
+            break
+        rows.append(convert(item))
+    return rows
+
+
+def sparql_syntax_reason(e: SyntaxError, limit: int = 160) -> str:
+    """A SPARQL parser error as one line: ``at 1:17: expected one of "$", ... (truncated)``.
+
+    Oxigraph lists every token it would accept, over several lines; the place and the
+    first few are what a person (or a model) can act on.
+    """
+    msg = " ".join(str(getattr(e, "msg", e)).split())
+    if msg.startswith("error "):
+        msg = msg[len("error ") :]
+    return msg if len(msg) <= limit else msg[:limit].rstrip() + " ..."
 
 
 def _syntax_reason(e: SyntaxError) -> str:
     """The reason in a pyoxigraph parser error, without its "Parser error at …:" prefix."""
     msg = str(getattr(e, "msg", e))
     return msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+
+
+def _run_query(store: Any, query: str, default_graph: list[Any], max_rows: int | None) -> Any:
+    """A checked read query on a pyoxigraph store, results converted (`query_results`)."""
+    try:
+        result = store.query(query, default_graph=default_graph, prefixes={"nk": NS, "graph": GRAPH_NS})
+        return query_results(result, max_rows)
+    except SyntaxError as e:
+        raise InputError(f"SPARQL syntax error {sparql_syntax_reason(e)}") from None
+    except (ValueError, OSError) as e:
+        raise InputError(f"SPARQL query failed: {e}") from None
+
+
+def _read_only_query(path: str, query: str, graphs: list[str], max_rows: int | None) -> Any:
+    """`_run_query` on the on-disk store at `path`, opened read-only (for `run_in_worker`)."""
+    try:
+        store = ox.Store.read_only(path)
+    except OSError as e:
+        raise StoreError(f"cannot read the store at {path}: {e}") from None
+    return _run_query(store, query, [ox.NamedNode(g) for g in graphs], max_rows)
 
 
 def _quad(t: Triple, g: Any) -> ox.Quad:
@@ -168,33 +211,59 @@ class OxigraphStore(GraphStore):
     )
 
     def __init__(
-        self, path: str | Path | None = None, *, bulk_min: int = BULK_MIN_QUADS, bulk_workers: int | None = None
+        self,
+        path: str | Path | None = None,
+        *,
+        bulk_min: int = BULK_MIN_QUADS,
+        bulk_workers: int | None = None,
+        lock_wait: float = 0.0,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self._path = Path(path) if path is not None else None
         self._bulk_min = bulk_min
         self._bulk_workers = bulk_workers or default_workers()
-        try:
-            if self._path is None:
-                self._store = ox.Store()
-            else:
-                if self._path.exists() and not self._path.is_dir():
-                    raise StoreError(f"cannot open store at {self._path}: not a directory")
-                self._store = ox.Store(str(self._path))
-        except OSError as e:
-            msg = str(e)
-            if "lock" in msg.lower():
-                raise StoreLockedError(
-                    f"the store at {self._path} is in use by another process (its LOCK is held);"
-                    " close that process or open another path"
-                ) from None
-            raise StoreError(f"cannot open store at {self._path}: {msg}") from None
+        if self._path is None:
+            self._store = ox.Store()
+        else:
+            self._store = self._open_on_disk(self._path, lock_wait, on_wait)
         self._graph_nodes: dict[str, ox.NamedNode] = {}
         # names of non-empty user graphs; valid until the next write (the store is
         # exclusively ours: an on-disk store is locked to this process)
         self._names_cache: list[str] | None = None
         if self._path is not None:
             recover_interrupted_loads(self._store, str(self._path))
+
+    @staticmethod
+    def _open_on_disk(path: Path, lock_wait: float, on_wait: Callable[[str], None] | None) -> Any:
+        """Open (creating) the store folder. One process holds an on-disk store at a time
+        (RocksDB's LOCK): another waits up to `lock_wait` seconds for it, polling, then
+        fails with `StoreLockedError`; nothing is read or written before the lock is ours."""
+        import time
+
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"cannot open store at {path}: not a directory")
+        deadline = time.monotonic() + max(0.0, lock_wait)
+        delay = 0.05
+        told = False
+        while True:
+            try:
+                return ox.Store(str(path))
+            except OSError as e:
+                msg = str(e)
+                if "lock" not in msg.lower():
+                    raise StoreError(f"cannot open store at {path}: {msg}") from None
+                if time.monotonic() >= deadline:
+                    waited = f" after waiting {lock_wait:g} s" if lock_wait > 0 else ""
+                    raise StoreLockedError(
+                        f"the store at {path} is in use by another process{waited} (its LOCK is held);"
+                        " wait for that process, or open another path"
+                    ) from None
+                if on_wait is not None and not told:
+                    on_wait(f"the store at {path} is in use by another process; waiting up to {lock_wait:g} s")
+                    told = True
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(delay * 2, 0.5)
 
     @property
     def location(self) -> str:
@@ -464,19 +533,25 @@ class OxigraphStore(GraphStore):
         return records
 
     # ------------------------------------------------------------------ query
-    def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
-        names = self._resolve_graphs(graphs)
-        try:
-            result = self._store.query(
-                query,
-                default_graph=[self._g(g) for g in names],
-                prefixes={"nk": NS, "graph": GRAPH_NS},
-            )
-        except SyntaxError as e:
-            raise InputError(f"SPARQL syntax error: {e.msg if hasattr(e, 'msg') else e}") from None
-        except (ValueError, OSError) as e:
-            raise InputError(f"SPARQL query failed: {e}") from None
-        return query_results(result)
+    def _sparql(
+        self,
+        query: str,
+        graphs: tuple[str, ...],
+        timeout: float | None,
+        max_rows: int | None,
+        max_memory: int | None,
+    ) -> Any:
+        if timeout is None and max_memory is None:
+            return _run_query(self._store, query, [self._g(g) for g in graphs], max_rows)
+        from nesykg.kg.bounded import run_bounded, run_in_worker
+
+        what = "the SPARQL query"
+        if self._path is None:  # in memory: a forked child shares the data
+            default_graph = [self._g(g) for g in graphs]
+            return run_bounded(lambda: _run_query(self._store, query, default_graph, max_rows), timeout, max_memory, what)
+        # on disk: a fresh worker opens the store read-only (it sees what was committed)
+        args = (str(self._path), query, [graph_iri(g) for g in graphs], max_rows)
+        return run_in_worker("nesykg.kg.backends.oxigraph:_read_only_query", args, timeout, max_memory, what)
 
     def stats(self) -> StoreStats:
         names = self._resolve_graphs(None)

@@ -50,11 +50,11 @@ from nesykg.kg.backends.oxigraph import (
     _XSD_DATETIME,
     _XSD_DOUBLE,
     from_ox,
-    query_results,
+    result_term,
     to_ox,
 )
 from nesykg.kg.provenance import Provenance, record_key
-from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, StoreStats
+from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, QueryRows, StoreStats
 from nesykg.kg.terms import DEFAULT_GRAPHS, GRAPH_NS, INFERRED, NS, PROVENANCE_GRAPH, Pattern, Triple, graph_iri, graph_name
 
 __all__ = ["SparqlStore", "derive_update_url"]
@@ -146,41 +146,45 @@ class SparqlStore(GraphStore):
             except OSError as e:
                 raise self._lost(url, what, e) from None
 
-    def _lost(self, url: str, what: str, e: OSError) -> StoreError:
+    def _lost(self, url: str, what: str, e: OSError, timeout: float | None = None) -> StoreError:
         """The error for a connection that failed while a response was being read."""
         if isinstance(e, TimeoutError):
-            return QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s")
+            return QueryTimeoutError(f"{what} at {url} took longer than {timeout or self._timeout:g} s")
         return StoreUnavailableError(
             f"lost the SPARQL endpoint {url} while reading the answer to {what}: {e}"
         )
 
-    def _open(self, url: str, body: str, content_type: str, accept: str | None, what: str) -> Any:
+    def _open(
+        self, url: str, body: str, content_type: str, accept: str | None, what: str, timeout: float | None = None
+    ) -> Any:
         """POST `body`; returns the open response (the caller closes it)."""
+        timeout = timeout or self._timeout
+        shown = url.split("?", 1)[0]  # messages name the endpoint, not the graph parameters
         headers = {"Content-Type": content_type + "; charset=utf-8", **self._headers}
         if accept:
             headers["Accept"] = accept
         req = urllib.request.Request(url, data=body.encode("utf-8"), headers=headers, method="POST")
         try:
-            return urllib.request.urlopen(req, timeout=self._timeout)
+            return urllib.request.urlopen(req, timeout=timeout)
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace").strip()[:500]
             if e.code in (401, 403):
                 raise AuthenticationError(
-                    f"the SPARQL endpoint {url} refused {what} (HTTP {e.code})"
+                    f"the SPARQL endpoint {shown} refused {what} (HTTP {e.code})"
                     + (f" for user {self._user!r}" if self._user else "")
                     + f": {detail}"
                 ) from None
             if e.code == 400:
-                raise InputError(f"the SPARQL endpoint {url} rejected {what}: {detail}") from None
-            raise StoreError(f"the SPARQL endpoint {url} failed {what} (HTTP {e.code}): {detail}") from None
+                raise InputError(f"the SPARQL endpoint {shown} rejected {what}: {detail}") from None
+            raise StoreError(f"the SPARQL endpoint {shown} failed {what} (HTTP {e.code}): {detail}") from None
         except TimeoutError:
-            raise QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s") from None
+            raise QueryTimeoutError(f"{what} at {shown} took longer than {timeout:g} s") from None
         except urllib.error.URLError as e:
             if isinstance(e.reason, TimeoutError):
-                raise QueryTimeoutError(f"{what} at {url} took longer than {self._timeout:g} s") from None
-            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {url}: {e.reason}") from None
+                raise QueryTimeoutError(f"{what} at {shown} took longer than {timeout:g} s") from None
+            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {shown}: {e.reason}") from None
         except OSError as e:
-            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {url}: {e}") from None
+            raise StoreUnavailableError(f"cannot reach the SPARQL endpoint {shown}: {e}") from None
 
     def _query(
         self,
@@ -411,11 +415,65 @@ class SparqlStore(GraphStore):
         return out
 
     # ------------------------------------------------------------------ query
-    def sparql(self, query: str, graphs: GraphSelection = None) -> Any:
-        names = self._resolve_graphs(graphs)
+    def _sparql(
+        self,
+        query: str,
+        graphs: tuple[str, ...],
+        timeout: float | None,
+        max_rows: int | None,
+        max_memory: int | None,
+    ) -> Any:
+        """Results are parsed as they arrive and reading stops at `max_rows` (client memory:
+        the rows kept); past `timeout` the connection is closed. The server's own
+        ``--timeout-s`` bounds what it computes for a query whose first row never comes."""
+        import time
+
+        from nesykg.kg.sparql_guard import query_form
+
         named = sorted(set(self._graph_names()) | set(DEFAULT_GRAPHS) | {PROVENANCE_GRAPH})
-        result = self._query(_PREFIXES + query, default_graphs=names, named_graphs=named)
-        return query_results(result)
+        params = [("default-graph-uri", graph_iri(g)) for g in graphs]
+        params += [("named-graph-uri", graph_iri(g)) for g in named]
+        url = self._query_url + ("&" if "?" in self._query_url else "?") + urllib.parse.urlencode(params)
+        form = query_form(query)
+        accept = _NT if form in ("CONSTRUCT", "DESCRIBE") else _JSON
+        deadline = None if timeout is None else time.monotonic() + timeout
+        what = "a query"
+
+        def too_late() -> bool:
+            return deadline is not None and time.monotonic() > deadline
+
+        resp = self._open(url, _PREFIXES + query, "application/sparql-query", accept, what, timeout=timeout)
+        rows = QueryRows()
+        with resp:
+            try:
+                if accept == _NT:
+                    items: Any = ox.parse(resp, ox.RdfFormat.N_TRIPLES)
+
+                    def convert(t: Any) -> Any:
+                        return Triple(from_ox(t.subject), from_ox(t.predicate), result_term(t.object))
+
+                else:
+                    parsed = ox.parse_query_results(resp, ox.QueryResultsFormat.JSON)
+                    if isinstance(parsed, ox.QueryBoolean):
+                        return bool(parsed)
+                    variables = [v.value for v in parsed.variables]
+                    items = parsed
+
+                    def convert(sol: Any) -> Any:
+                        return {v: result_term(sol[v]) for v in variables if sol[v] is not None}
+
+                for item in items:
+                    if too_late():
+                        raise QueryTimeoutError(f"{what} at {self._query_url} ran past its timeout of {timeout:g} s")
+                    if max_rows is not None and len(rows) >= max_rows:
+                        rows.truncated = True
+                        break
+                    rows.append(convert(item))
+            except (SyntaxError, ValueError) as e:
+                raise StoreError(f"unreadable results from {self._query_url}: {e}") from None
+            except OSError as e:
+                raise self._lost(self._query_url, what, e, timeout) from None
+        return rows
 
     def stats(self) -> StoreStats:
         names = self._resolve_graphs(None)
