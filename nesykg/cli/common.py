@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,9 @@ __all__ = [
     "byte_progress",
     "count_progress",
     "DEFAULT_STORE",
+    "one_line",
+    "print_error",
+    "print_warning",
 ]
 
 DEFAULT_STORE = os.environ.get("NESYKG_STORE", ".nesykg/store")
@@ -38,7 +43,8 @@ StoreOpt = Annotated[
         "'memory:', a Neo4j server (neo4j://HOST:PORT, bolt://..., credentials from "
         "$NESYKG_NEO4J_USER/$NESYKG_NEO4J_PASSWORD or neo4j://USER:PASS@HOST:PORT) or a SPARQL "
         "endpoint (http(s)://.../query; update URL from $NESYKG_SPARQL_UPDATE or .../update). "
-        "Default: $NESYKG_STORE or .nesykg/store.",
+        "Default: $NESYKG_STORE or .nesykg/store. An embedded store in use by another process is "
+        "waited for up to $NESYKG_LOCK_WAIT seconds (default 30).",
         envvar="NESYKG_STORE",
     ),
 ]
@@ -50,11 +56,46 @@ def console() -> Console:
 
 
 def err_console() -> Console:
+    """Console for progress bars on stderr. Messages go through `print_error` /
+    `print_warning`, never through a console that wraps at the terminal's width."""
     return Console(stderr=True)
+
+
+def one_line(text: object) -> str:
+    """`text` on one physical line: line breaks (and the spaces around them) become one space."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+
+
+def _stderr_line(label: str, color: str, message: object) -> None:
+    # Plain text, never wrapped: scripts and log collectors read one line per message.
+    # Colour only on a terminal, and not under NO_COLOR (https://no-color.org).
+    tty = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    head = f"\x1b[1;{color}m{label}:\x1b[0m" if tty else f"{label}:"
+    sys.stderr.write(f"{head} {one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def print_error(message: object) -> None:
+    """``error: MESSAGE`` on stderr, as exactly one line whatever the terminal."""
+    _stderr_line("error", "31", message)
+
+
+def print_warning(message: object) -> None:
+    """``warning: MESSAGE`` on stderr, as exactly one line whatever the terminal."""
+    _stderr_line("warning", "33", message)
 
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _lock_wait() -> float:
+    text = os.environ.get("NESYKG_LOCK_WAIT", "30")
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"$NESYKG_LOCK_WAIT must be a number of seconds, got {text!r}") from None
+    return max(0.0, value)
 
 
 def open_cli_store(location: str, create: bool = False) -> Any:
@@ -68,6 +109,10 @@ def open_cli_store(location: str, create: bool = False) -> Any:
     from nesykg.kg.registry import backend_for
 
     kwargs: dict[str, Any] = {}
+    if backend_for(location) == "oxigraph":
+        # one process holds an on-disk store at a time: wait for another one, within reason
+        kwargs["lock_wait"] = _lock_wait()
+        kwargs["on_wait"] = print_warning
     if backend_for(location) == "sparql":
         update = os.environ.get("NESYKG_SPARQL_UPDATE")
         query = os.environ.get("NESYKG_SPARQL_QUERY")
@@ -77,7 +122,7 @@ def open_cli_store(location: str, create: bool = False) -> Any:
         warnings.simplefilter("always", RuntimeWarning)
         store = open_store(location, **kwargs)
     for w in caught:  # e.g. an interrupted import rolled back on open: say it plainly
-        err_console().print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+        print_warning(w.message)
     return store
 
 

@@ -18,6 +18,7 @@ from nesykg.cli.common import (
     count_progress,
     open_cli_store,
     print_json,
+    print_warning,
 )
 
 app = typer.Typer(
@@ -129,19 +130,39 @@ def sparql_cmd(
     query: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE); '-' reads stdin.")],
     store: StoreOpt = DEFAULT_STORE,
     graph: GraphsOpt = None,
+    timeout: Annotated[float, typer.Option(help="Cancel the query after this many seconds.")] = 60.0,
+    max_rows: Annotated[int, typer.Option(help="Keep at most this many rows (a notice says when more were cut).")] = 10_000,
+    max_memory: Annotated[
+        int, typer.Option(help="Memory the query may use on the embedded store, MiB (a server enforces its own).")
+    ] = 2048,
+    allow_from: Annotated[
+        bool, typer.Option("--allow-from", help="Let FROM / FROM NAMED name the store's own graphs.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Run a read-only SPARQL query; the default graph is the union of the chosen graphs.
 
     Prefixes 'nk:' (provenance vocabulary) and 'graph:' (graph IRIs) are predefined.
-    Updates are refused. Provenance: GRAPH graph:provenance { << ?s ?p ?o >> nk:confidence ?c }
+    Updates, LOAD, SERVICE and FROM of anything outside the store are refused before the
+    query runs. The query is cancelled after --timeout seconds and keeps --max-rows rows.
+    Provenance: GRAPH graph:provenance { << ?s ?p ?o >> nk:confidence ?c }
 
     Example: nesykg kg sparql "SELECT ?x WHERE { ?x ?r ?y } LIMIT 5"
     """
     if query == "-":
         query = sys.stdin.read()
     with open_cli_store(store) as st:
-        result = st.sparql(query, graphs=graph)
+        result = st.sparql(
+            query,
+            graphs=graph,
+            timeout=timeout,
+            max_rows=max_rows,
+            max_memory=max_memory << 20,
+            allow_from=allow_from,
+        )
+    truncated = bool(getattr(result, "truncated", False))
+    if truncated:
+        print_warning(f"result truncated at --max-rows {max_rows}; more rows match")
     if json_out:
         if isinstance(result, list):
             result = [
@@ -168,7 +189,7 @@ def sparql_cmd(
         for t in result:
             table.add_row(*(_fmt_term(x) for x in t))
     console().print(table)
-    console().print(f"{len(result)} result(s)")
+    console().print(f"{len(result)} result(s)" + (f" (truncated at --max-rows {max_rows})" if truncated else ""))
 
 
 def _json_term(term: object) -> object:
@@ -302,8 +323,8 @@ def cypher_cmd(
     param: Annotated[
         Optional[list[str]], typer.Option("--param", "-p", help="Query parameter NAME=VALUE (JSON or string); repeatable.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Most rows returned.")] = 100,
-    timeout: Annotated[float, typer.Option(help="Server-side timeout, seconds.")] = 30.0,
+    limit: Annotated[int, typer.Option("--max-rows", "--limit", help="Most rows returned.")] = 100,
+    timeout: Annotated[float, typer.Option(help="Server-side timeout, seconds; the query is cancelled after it.")] = 30.0,
     json_out: JsonOpt = False,
 ) -> None:
     """Run a read-only Cypher query on a Neo4j store.
@@ -333,4 +354,4 @@ def cypher_cmd(
     for row in result.rows:
         table.add_row(*(v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False) for v in (row.get(c) for c in result.columns)))
     console().print(table)
-    console().print(f"{len(result.rows)} row(s)" + (f" (truncated at --limit {limit})" if result.truncated else ""))
+    console().print(f"{len(result.rows)} row(s)" + (f" (truncated at --max-rows {limit})" if result.truncated else ""))

@@ -57,7 +57,7 @@ def test_sparql_json_and_table(umls_store, capsys):
 
 def test_sparql_update_refused(umls_store, capsys):
     code, _, err = run(capsys, "kg", "sparql", "DELETE WHERE { ?s ?p ?o }", "--store", umls_store)
-    assert code == 2 and "error: SPARQL syntax error" in err
+    assert code == 2 and "error: DELETE is an update" in err
     code, out, _ = run(capsys, "kg", "stats", "--store", umls_store, "--json")
     assert json.loads(out)["total"] == 5216
 
