@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     from typer import _click as click
 
     from nesykg.cli.app import app
-    from nesykg.cli.common import print_error
+    from nesykg.cli.common import print_error, print_warning
     from nesykg.errors import NesykgError
 
     import warnings
