@@ -334,7 +334,7 @@ def cypher_cmd(
 
     Example: nesykg kg cypher "MATCH (s:Resource)-[r:REL]->(o) RETURN s.iri, r.predicate LIMIT 5" --store neo4j://localhost:7687
     """
-    from nesykg.kg.cypher import run_readonly_cypher
+    from nesykg.kg.backends.neo4j.cypher import run_readonly_cypher
 
     if query == "-":
         query = sys.stdin.read()

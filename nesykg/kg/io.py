@@ -40,7 +40,8 @@ from nesykg.kg.delimited import decode_utf8, parse_delimited, tsv_block_lines, t
 from nesykg.kg.batches import chunked, write_batches
 from nesykg.kg.formats import FORMATS, ProgressFn, detect_format, read_bytes
 from nesykg.kg.provenance import Provenance, new_run_id
-from nesykg.kg.rdf_files import parse_rdf, rdf_file_block
+from nesykg.kg.blocks import rdf_file_block
+from nesykg.kg.rdf_files import parse_rdf
 from nesykg.kg.store import ChangeSet, GraphSelection, GraphStore, NQuadsBlock, WriteProgress
 from nesykg.kg.terms import (
     INFERRED,
@@ -249,7 +250,7 @@ def _tsv_field(term: str | Literal) -> str:
     if isinstance(term, Literal):
         import pyoxigraph as ox
 
-        from nesykg.kg.backends.oxigraph import to_ox
+        from nesykg.kg.oxterms import to_ox
 
         return str(to_ox(term)) if isinstance(to_ox(term), ox.Literal) else term.value
     name = local_name(term)
@@ -293,7 +294,7 @@ def export(
             return n
         import pyoxigraph as ox
 
-        from nesykg.kg.backends.oxigraph import to_ox
+        from nesykg.kg.oxterms import to_ox
         from nesykg.kg.terms import graph_iri
 
         rdf_format = getattr(ox.RdfFormat, spec)

@@ -1,5 +1,4 @@
-"""RDF files: Oxigraph's parsers in Python (blank nodes skolemised), and the check that
-lets a backend load a file natively."""
+"""RDF files: Oxigraph's parsers in Python (blank nodes skolemised)."""
 
 from __future__ import annotations
 
@@ -9,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nesykg.errors import InputError, ParseError
-from nesykg.kg.formats import FORMATS, CountingReader, ProgressFn, detect_format, read_bytes
-from nesykg.kg.store import RdfFileBlock
-from nesykg.kg.terms import GENID, Literal, Triple, check_graph_name
+from nesykg.errors import ParseError
+from nesykg.kg.formats import FORMATS, CountingReader, ProgressFn
+from nesykg.kg.terms import GENID, Literal, Triple
 
-__all__ = ["parse_rdf", "rdf_file_block"]
+__all__ = ["parse_rdf"]
 
 
 def parse_rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = None) -> list[Triple]:
@@ -22,38 +20,10 @@ def parse_rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = N
     return list(_rdf(path, data, fmt, progress))
 
 
-# Formats loaded natively when a file provably has no blank nodes: a blank node in
-# N-Triples needs "_:", in Turtle "_:", "[" or "(" (checked conservatively: those
-# characters inside literals or IRIs send the file down the Python path).
-_NATIVE_FORMATS = {"ntriples": (b"_:",), "turtle": (b"_:", b"[", b"(")}
-
-
-def rdf_file_block(path: str | Path, graph: str, format: str | None = None) -> RdfFileBlock | None:
-    """An `RdfFileBlock` for a file a backend may load natively, or ``None`` when the
-    file's format or content (possible blank nodes) needs the Python parser."""
-    p = Path(path)
-    fmt = detect_format(p, format)
-    markers = _NATIVE_FORMATS.get(fmt)
-    if markers is None:
-        return None
-    read_bytes(p, probe=True)  # the same errors as a full read for missing, unreadable, empty
-    count, content = 0, False
-    with open(p, "rb") as f:  # line by line: the file is not held in memory
-        for line in f:
-            if any(m in line for m in markers):
-                return None
-            stripped = line.lstrip()
-            content = content or bool(stripped)
-            count += stripped.startswith(b"<")
-    if not content:
-        raise InputError(f"{p}: the file is empty")
-    return RdfFileBlock(str(p), fmt, check_graph_name(graph), count if fmt == "ntriples" else None)
-
-
 def _rdf(path: Path, data: bytes, fmt: str, progress: ProgressFn | None = None) -> Iterator[Triple]:
     import pyoxigraph as ox
 
-    from nesykg.kg.backends.oxigraph import from_ox
+    from nesykg.kg.oxterms import from_ox
 
     salt = secrets.token_hex(4)
     rdf_format = getattr(ox.RdfFormat, FORMATS[fmt][1])  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from nesykg.errors import InputError, UnknownNameError, UnsupportedCapabilityError
+from nesykg.kg.blocks import NQuadsBlock, RdfFileBlock
 from nesykg.kg.provenance import Provenance, RunInfo
 from nesykg.kg.terms import (
     DEFAULT_GRAPHS,
@@ -73,68 +74,6 @@ class Capability(str, Enum):
     PERSISTENCE = "persistence"
     TRANSACTIONS = "transactions"
     RDFLIB = "the rdflib API"
-
-
-@dataclass(frozen=True)
-class NQuadsBlock:
-    """Validated additions as N-Quads text, one line per source line (blank lines for
-    skipped ones), so that backends with a native parser bulk-load them without a
-    Python object per triple, and a parse error maps back to the source line.
-
-    Attributes:
-        text: N-Quads; every quad names its graph (``urn:nesykg:graph:NAME``).
-        count: number of quads in `text`.
-        source: file the lines came from (for error messages).
-        minted: every IRI was minted by nesykg (valid by construction), so a backend
-            may skip re-validating them.
-        graph: the graph every quad of `text` is in, when there is one (``None``: mixed
-            or unknown); a backend may use it to bulk-load into an empty graph.
-    """
-
-    text: str
-    count: int
-    source: str = "<data>"
-    minted: bool = False
-    graph: str | None = None
-
-    def quads(self) -> list[tuple[Triple, str]]:
-        """The ``(triple, graph name)`` pairs of the block, parsed by pyoxigraph."""
-        import pyoxigraph as ox
-
-        from nesykg.kg.backends.oxigraph import from_ox
-        from nesykg.kg.terms import graph_name
-
-        out = []
-        for q in ox.parse(self.text, format=ox.RdfFormat.N_QUADS):
-            g = graph_name(q.graph_name.value)
-            out.append((Triple(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)), g))  # type: ignore[arg-type]
-        return out
-
-
-@dataclass(frozen=True)
-class RdfFileBlock:
-    """A whole RDF file without blank nodes, for backends that load files natively
-    (the backend reads the file itself: no copy of it is held in Python).
-
-    Attributes:
-        source: the file.
-        format: a `nesykg.kg.io.FORMATS` name of a triples format.
-        graph: target graph name.
-        count: triples in the file when known without parsing, else ``None``.
-    """
-
-    source: str
-    format: str
-    graph: str
-    count: int | None = None
-
-    def quads(self) -> list[tuple[Triple, str]]:
-        """The ``(triple, graph name)`` pairs, parsed in Python (skolemising blank nodes)."""
-        from pathlib import Path
-
-        from nesykg.kg.io import read_triples
-
-        return [(t, self.graph) for t in read_triples(Path(self.source), self.format)]
 
 
 @dataclass

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from nesykg.errors import InputError, QueryRefusedError, QueryTimeoutError
-from nesykg.kg.cypher import run_readonly_cypher
+from nesykg.kg.backends.neo4j.cypher import run_readonly_cypher
 from tests.conftest import family_triples, neo4j_store
 
 pytestmark = pytest.mark.neo4j

@@ -101,7 +101,7 @@ def test_documented_mapping(store):
 def test_batches_are_idempotent_and_chunked(store, monkeypatch):
     """Applying the same change set twice (as a driver retry after a lost commit
     acknowledgement would) duplicates nothing, also across many small batches."""
-    import nesykg.kg.backends.neo4j as backend
+    import nesykg.kg.backends.neo4j.store as backend
 
     monkeypatch.setattr(backend, "BATCH", 7)
     run = new_run_id("batch")
@@ -130,7 +130,7 @@ def test_batches_are_idempotent_and_chunked(store, monkeypatch):
 def test_overlapping_change_sets_write_each_triple_once(store, monkeypatch):
     """Relationships are created only where the same (triple, graph[, run]) does not
     exist yet: overlapping change sets store each once and lose nothing."""
-    import nesykg.kg.backends.neo4j as backend
+    import nesykg.kg.backends.neo4j.store as backend
 
     monkeypatch.setattr(backend, "BATCH", 9)
     triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_triples=60)]
@@ -274,7 +274,7 @@ def test_scans_page_through_subjects(store, monkeypatch):
     """A read binding neither subject nor object pages through the subjects (here 7 at a
     time): the same triples as one read, each once, with objects-only nodes, literals,
     several graphs and a predicate filter."""
-    import nesykg.kg.backends.neo4j as backend
+    import nesykg.kg.backends.neo4j.store as backend
 
     reference = open_store("memory:")
     triples = [(ex(h), ex(r), ex(t)) for h, r, t in generate_triples(num_entities=50, num_triples=300)]
@@ -307,7 +307,8 @@ def test_lookups_seek_their_bound_node(store):
     literal key) index, never a scan. (The queries carry an index hint because on a
     server with stale statistics the planner chose an ordered scan of the whole iri
     index; this test cannot recreate those statistics, it checks the plan shape.)"""
-    from nesykg.kg.backends.neo4j import _RETURN_GROUPED, Neo4jStore
+    from nesykg.kg.backends.neo4j import Neo4jStore
+    from nesykg.kg.backends.neo4j.queries import _RETURN_GROUPED
 
     for pattern, seek in [
         ((ex("bart"), None, None), "NodeUniqueIndexSeek"),
@@ -341,7 +342,7 @@ def test_run_index_serves_undo_but_not_the_write_check(store):
     """Undo reads its run from the run_id index; the existence check of an inferred write
     stays an Expand(Into) between the two nodes (a seek of the whole run per row would
     make a run's write quadratic)."""
-    from nesykg.kg.backends import neo4j as backend
+    from nesykg.kg.backends.neo4j import queries as backend
 
     indexes = {r["name"]: r["state"] for r in _cypher(store, "SHOW INDEXES YIELD name, state RETURN name, state")}
     assert indexes.get("nesykg_rel_run") == "ONLINE"

@@ -28,6 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from nesykg.errors import InputError, ParseError, StoreError, StoreLockedError
+from nesykg.kg.formats import FORMATS
 from nesykg.kg.backends.oxigraph_bulk import (
     BULK_MIN_QUADS,
     Piece,
@@ -37,11 +38,11 @@ from nesykg.kg.backends.oxigraph_bulk import (
     recover_interrupted_loads,
     release_free_memory,
 )
+from nesykg.kg.oxterms import from_ox, result_term, to_ox
 from nesykg.kg.provenance import Provenance, record_key
 from nesykg.kg.store import (
     Capability,
     ChangeSet,
-    GraphSelection,
     GraphStore,
     NQuadsBlock,
     QueryRows,
@@ -50,13 +51,11 @@ from nesykg.kg.store import (
     WriteProgress,
 )
 from nesykg.kg.terms import (
-    GENID,
     GRAPH_NS,
     INFERRED,
     NS,
     PROVENANCE_GRAPH,
     XSD,
-    Literal,
     Pattern,
     Triple,
     graph_iri,
@@ -81,39 +80,6 @@ _PROV_NS = "urn:nesykg:prov:"
 
 _NamedNode = ox.NamedNode
 _OxLiteral = ox.Literal
-
-
-def to_ox(term: str | Literal) -> Any:
-    """nesykg term -> pyoxigraph term."""
-    if type(term) is str:
-        return _NamedNode(term)
-    if term.language:
-        return _OxLiteral(term.value, language=term.language)
-    if term.datatype:
-        return _OxLiteral(term.value, datatype=_NamedNode(term.datatype))
-    return _OxLiteral(term.value)
-
-
-def from_ox(term: Any) -> str | Literal:
-    """pyoxigraph term -> nesykg term (blank nodes become skolem IRIs)."""
-    cls = type(term)
-    if cls is _NamedNode:
-        return term.value
-    if cls is _OxLiteral:
-        dt = term.datatype.value
-        if term.language:
-            return Literal(term.value, None, term.language)
-        return Literal(term.value, None if dt == _XSD_STRING else dt)
-    if cls is ox.BlankNode:
-        return GENID + term.value
-    raise StoreError(f"unsupported RDF term in the store: {term!r}")
-
-
-def result_term(term: Any) -> Any:
-    """A term of a query result: triple terms become `Triple`s."""
-    if type(term) is ox.Triple:
-        return Triple(from_ox(term.subject), from_ox(term.predicate), from_ox(term.object))
-    return from_ox(term)
 
 
 def query_results(result: Any, max_rows: int | None = None) -> Any:
@@ -328,8 +294,6 @@ class OxigraphStore(GraphStore):
 
     def _load_file(self, block: RdfFileBlock, progress: WriteProgress | None = None) -> None:
         """One RDF file without blank nodes: Oxigraph's parser, one transaction."""
-        from nesykg.kg.io import FORMATS
-
         fmt = getattr(ox.RdfFormat, FORMATS[block.format][1])  # type: ignore[arg-type]
         base_iri = Path(block.source).resolve().as_uri()
         if block.format == "ntriples" and self._bulk_ok([block.graph], block.count or 0):

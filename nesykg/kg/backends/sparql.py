@@ -54,7 +54,7 @@ from nesykg.kg.backends.oxigraph import (
     to_ox,
 )
 from nesykg.kg.provenance import Provenance, record_key
-from nesykg.kg.store import Capability, ChangeSet, GraphSelection, GraphStore, QueryRows, StoreStats
+from nesykg.kg.store import Capability, ChangeSet, GraphStore, QueryRows, StoreStats
 from nesykg.kg.terms import DEFAULT_GRAPHS, GRAPH_NS, INFERRED, NS, PROVENANCE_GRAPH, Pattern, Triple, graph_iri, graph_name
 
 __all__ = ["SparqlStore", "derive_update_url"]

@@ -134,7 +134,7 @@ def run_readonly_cypher(
     import neo4j
     import neo4j.exceptions as nx
 
-    from nesykg.kg.backends.neo4j import neo4j_errors, no_futile_retries
+    from nesykg.kg.backends.neo4j.driver import neo4j_errors, no_futile_retries
 
     if not isinstance(query, str) or not query.strip():
         raise InputError("empty Cypher query")
