@@ -6,15 +6,13 @@ third parties add theirs through the ``nesykg.stores`` entry-point group.
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from nesykg.errors import UnknownNameError
 from nesykg.kg.store import GraphStore
+from nesykg.registry import Registry
 
-__all__ = ["STORES", "backend_for", "get_store_class", "store_names", "open_store"]
+__all__ = ["STORES", "STORE_REGISTRY", "backend_for", "get_store_class", "store_names", "open_store"]
 
 STORES: dict[str, str] = {
     "oxigraph": "nesykg.kg.backends.oxigraph:OxigraphStore",
@@ -22,6 +20,8 @@ STORES: dict[str, str] = {
     "neo4j": "nesykg.kg.backends.neo4j:Neo4jStore",
     "sparql": "nesykg.kg.backends.sparql:SparqlStore",
 }
+
+STORE_REGISTRY: Registry[type[GraphStore]] = Registry("store backend", "nesykg.stores", STORES)
 
 _NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 _HTTP_SCHEMES = ("http://", "https://")
@@ -42,25 +42,19 @@ def backend_for(location: str | Path | None) -> str:
     return "oxigraph"
 
 
-def _all() -> dict[str, str]:
-    found = dict(STORES)
-    for ep in entry_points(group="nesykg.stores"):
-        found.setdefault(ep.name, ep.value)
-    return found
-
-
 def store_names() -> list[str]:
     """Names of every registered store backend."""
-    return sorted(_all())
+    return STORE_REGISTRY.names()
 
 
 def get_store_class(name: str) -> type[GraphStore]:
-    """The backend class registered as `name`."""
-    table = _all()
-    if name not in table:
-        raise UnknownNameError("store backend", name, table)
-    module, _, attr = table[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    """The backend class registered as `name`.
+
+    Raises:
+        UnknownNameError: no such backend (the closest names are offered).
+        InputError: the backend is registered but cannot be loaded.
+    """
+    return STORE_REGISTRY.get(name)
 
 
 def open_store(location: str | Path | None = None, backend: str | None = None, **kwargs: Any) -> GraphStore:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import torch
 from torch import LongTensor, Tensor
@@ -22,10 +22,23 @@ from nesykg.kg.terms import DATASET_NS, Literal as RdfLiteral, local_name
 from nesykg.kg.vocab import Vocabulary
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nesykg.datasets import Dataset
     from nesykg.kg.store import GraphSelection, GraphStore
 
 __all__ = ["TensorKG", "Vocabulary"]
+
+
+class SplitSource(Protocol):
+    """What `TensorKG.from_dataset` reads (a `nesykg.datasets.Dataset` is one): the kg
+    layer knows no dataset module."""
+
+    name: str
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def splits(self) -> Mapping[str, Iterable[tuple[str, str, str]]]: ...
+
 
 Split = Literal["train", "valid", "test"]
 
@@ -84,8 +97,9 @@ class TensorKG:
         return cls(vocab, tensors, name)
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset) -> TensorKG:
-        """Snapshot of a `Dataset` (train/valid/test; vocabulary over all splits)."""
+    def from_dataset(cls, dataset: SplitSource) -> TensorKG:
+        """Snapshot of a `nesykg.datasets.Dataset` (train/valid/test; vocabulary over all
+        splits), or of anything else with its ``name``, ``namespace`` and ``splits``."""
         return cls.from_triples(dataset.splits, dataset.name, dataset.namespace)
 
     @classmethod
