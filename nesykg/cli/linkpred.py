@@ -120,7 +120,7 @@ def evaluate(
 ) -> None:
     """Filtered MRR and Hits@k of any checkpoint on a split (both directions, mean-tie ranks)."""
     from nesykg.cli.progress import stage_progress
-    from nesykg.reasoners.predict import evaluate_checkpoint
+    from nesykg.pipeline import evaluate_checkpoint
 
     _check_device(device)
     with stage_progress() as bar:

@@ -2,14 +2,14 @@
 
 The public surface, imported on first use (torch loads only then)::
 
-    from nesykg.reasoners import load_predictor, evaluate_checkpoint
+    from nesykg.reasoners import load_predictor
     from nesykg.reasoners.predict import predict  # (``predict`` is also the module's name)
 
 * `LinkPredictor`: the one contract (scores, top-k, truth values, set projection);
 * `PREDICTORS`, `get_model_class`, `model_names`: the registry of predictors;
 * `load_predictor`, `save_predictor`: any checkpoint folder;
-* `evaluate_checkpoint` (and ``nesykg.reasoners.predict.predict``): library calls by
-  names, for the CLI and agents;
+* ``nesykg.reasoners.predict.predict``: ranked answers by names, for the CLI and agents
+  (evaluation of a checkpoint on a dataset by name: `nesykg.pipeline.evaluate_checkpoint`);
 * `KnownTails`: the observed-edge index (filtering, truth values, known-flags).
 """
 
@@ -25,7 +25,6 @@ __all__ = [
     "model_names",
     "load_predictor",
     "save_predictor",
-    "evaluate_checkpoint",
     "Answer",
     "Ranking",
 ]
@@ -38,7 +37,6 @@ _LAZY = {
     "model_names": "registry",
     "load_predictor": "checkpoint",
     "save_predictor": "checkpoint",
-    "evaluate_checkpoint": "predict",
     "Answer": "predict",
     "Ranking": "predict",
 }

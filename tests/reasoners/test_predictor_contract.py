@@ -21,7 +21,8 @@ from nesykg.reasoners.base import TRUTH_EPSILON, LinkPredictor
 from nesykg.reasoners.checkpoint import load_predictor, save_predictor
 from nesykg.reasoners.embeddings import EmbeddingConfig
 from nesykg.reasoners.known import KnownTails
-from nesykg.reasoners.predict import evaluate_checkpoint, predict
+from nesykg.pipeline import evaluate_checkpoint
+from nesykg.reasoners.predict import predict
 from nesykg.reasoners.registry import get_model_class, model_names
 from nesykg.reasoners.rules.miner import MinerConfig, mine_rules
 from tests.reasoners.embedding_kgs import generated_kg
