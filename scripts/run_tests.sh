@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 STATE=.servers
 
+# The layers (pyproject.toml, [tool.importlinter]): a broken contract fails the run at once.
+"$BIN/lint-imports" --no-cache
+
 if [ -x servers/start.sh ]; then
   export OXIGRAPH_BIN="$PWD/$BIN/oxigraph"
   trap 'bash servers/stop.sh "$STATE" || true' EXIT
