@@ -16,9 +16,10 @@ A library function takes ``progress: Progress | None = None`` and never prints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Progress", "Stages"]
+__all__ = ["Progress", "Stages", "write_reporter"]
 
 
 class Progress(Protocol):
@@ -51,3 +52,18 @@ class Stages:
         self.total = total
         if self.progress is not None:
             self.progress(self.stage, self.done, total)
+
+
+def write_reporter(progress: Progress | None, stage: str = "writing") -> Callable[[int, int | None], None] | None:
+    """A ``(written since the last call, total)`` callback, the shape a store backend
+    reports a long write in, that feeds `progress` cumulative counts of `stage`."""
+    if progress is None:
+        return None
+    done = 0
+
+    def report(n: int, total: int | None = None) -> None:
+        nonlocal done
+        done += n
+        progress(stage, done, total)
+
+    return report

@@ -1,4 +1,6 @@
-"""Shared CLI pieces: consoles, the store option, progress bars, JSON output."""
+"""Shared CLI pieces: consoles, one-line messages, the store option, JSON output.
+
+Progress bars: `nesykg.cli.progress.stage_progress`."""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,8 +24,6 @@ __all__ = [
     "err_console",
     "open_cli_store",
     "print_json",
-    "byte_progress",
-    "count_progress",
     "DEFAULT_STORE",
     "one_line",
     "print_error",
@@ -124,44 +122,3 @@ def open_cli_store(location: str, create: bool = False) -> Any:
     for w in caught:  # e.g. an interrupted import rolled back on open: say it plainly
         print_warning(w.message)
     return store
-
-
-@contextmanager
-def byte_progress(total: int, description: str, min_bytes: int = 2 << 20) -> Iterator[Callable[[int], None] | None]:
-    """A transient rich progress bar over `total` bytes, shown when `total` is large
-    enough to take more than about a second (`min_bytes`)."""
-    if total < min_bytes:
-        yield None
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        console=err_console(),
-    ) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
-@contextmanager
-def count_progress(
-    total: int | None, description: str, unit: str = "triples"
-) -> Iterator[Callable[[int, int | None], None]]:
-    """A transient rich progress bar over `total` items (`unit`), for callbacks called as
-    ``(done since the last call, total or None)``; the total may arrive with the calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit)]
-    with Progress(*columns, TimeRemainingColumn(), transient=True, console=err_console()) as bar:
-        task = bar.add_task(description, total=total)
-
-        def advance(n: int, of: int | None = None) -> None:
-            if of is not None:
-                bar.update(task, total=of)
-            bar.advance(task, n)
-
-        yield advance

@@ -13,9 +13,7 @@ from nesykg.cli.common import (
     DEFAULT_STORE,
     JsonOpt,
     StoreOpt,
-    byte_progress,
     console,
-    count_progress,
     open_cli_store,
     print_json,
     print_warning,
@@ -83,16 +81,13 @@ def load_cmd(
     from nesykg.kg.io import import_files
     from nesykg.kg.terms import dataset_namespace
 
+    from nesykg.cli.progress import stage_progress
+
     ns = dataset_namespace(namespace) if namespace else None
-    total = sum(p.stat().st_size for p in files if p.is_file())
     with contextlib.ExitStack() as stack:
         st = stack.enter_context(open_cli_store(store, create=True))
-        progress = stack.enter_context(byte_progress(total, "reading"))
-        # writes report progress when batched, or bulk-loaded by the embedded store
-        on_write = stack.enter_context(count_progress(None, "writing")) if batch or total >= 2 << 20 else None
-        result = import_files(
-            st, files, graph, format=format, namespace=ns, progress=progress, batch=batch, on_write=on_write
-        )
+        bar = stack.enter_context(stage_progress())  # "reading" (bytes), then "writing" (triples)
+        result = import_files(st, files, graph, format=format, namespace=ns, progress=bar, batch=batch)
         size = st.count(graphs=graph)
     info = {"files": list(result.files), "graph": graph, "triples_read": result.triples, "graph_size": size,
             "run_id": result.run_id, "store": store}
@@ -284,14 +279,15 @@ def copy_cmd(
     """
     import time
 
+    from nesykg.cli.progress import stage_progress
     from nesykg.kg.batches import copy_store
 
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         s = stack.enter_context(open_cli_store(src))
         d = stack.enter_context(open_cli_store(dst, create=True))
-        on_write = stack.enter_context(count_progress(None, "copying")) if batch else None
-        counts = copy_store(s, d, list(graph) if graph else None, batch=batch, on_write=on_write)
+        bar = stack.enter_context(stage_progress())
+        counts = copy_store(s, d, list(graph) if graph else None, batch=batch, progress=bar)
         location = d.location
     info = {"source": src, "destination": location, "graphs": counts, "total": sum(counts.values()),
             "seconds": round(time.perf_counter() - t0, 3)}

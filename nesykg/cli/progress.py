@@ -58,9 +58,16 @@ def stage_progress(transient: bool = True, console: Any = None) -> Iterator[Stag
     if transient and not err.is_terminal:
         yield StageBar(None)
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}"))
+               TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=err, transient=transient) as bar:
         yield StageBar(bar)

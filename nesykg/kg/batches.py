@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from nesykg.errors import InputError, PartialWriteError
 from nesykg.kg.provenance import Provenance
+from nesykg.progress import Progress, write_reporter
 from nesykg.kg.store import Capability, ChangeSet, GraphStore, WriteProgress
 from nesykg.kg.terms import INFERRED, Triple
 
@@ -77,13 +78,14 @@ def copy_store(
     dst: GraphStore,
     graphs: Sequence[str] | None = None,
     batch: int | None = None,
-    on_write: WriteProgress | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Copy user graphs, with the provenance of ``inferred``, from `src` to `dst`.
 
     Returns the triples written per graph (``inferred``: provenance records). With
     `batch` None the copy is one change set (all or nothing); else change sets of at
-    most `batch` triples (see the module docstring). Triples already in `dst` stay.
+    most `batch` triples (see the module docstring), reported to `progress` as stage
+    ``"copying"`` after each committed batch. Triples already in `dst` stay.
     """
     names = list(graphs) if graphs else src.graphs()
     annotated = src.supports(Capability.ANNOTATIONS)
@@ -119,7 +121,7 @@ def copy_store(
         total,
         f"copying from {src.location} to {dst.location}",
         "Run the same copy again to complete it; what is there already is not written twice.",
-        on_write,
+        write_reporter(progress, "copying"),
     )
     return counts
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from nesykg.errors import InputError
+from nesykg.progress import Progress, Stages, write_reporter
 from nesykg.kg.delimited import decode_utf8, parse_delimited, tsv_block_lines, tsv_text_fast
 from nesykg.kg.batches import chunked, write_batches
 from nesykg.kg.formats import FORMATS, ProgressFn, detect_format, read_bytes
@@ -153,10 +154,9 @@ def import_files(
     graph: str = "domain",
     format: str | None = None,
     namespace: str | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     confidence: float = 1.0,
     batch: int | None = None,
-    on_write: WriteProgress | None = None,
 ) -> ImportResult:
     """Import files into `graph` all-or-nothing: nothing is written if any file fails.
 
@@ -173,16 +173,34 @@ def import_files(
             under a new run id so the import can be undone.
         format: force a format instead of guessing from each extension.
         namespace: namespace IRI for local names in TSV/CSV (default: per file's dataset).
-        progress: byte-progress callback.
+        progress: the progress protocol (`nesykg.progress`): stage ``"reading"`` in bytes
+            of all files, then ``"writing"`` in triples where the store can tell (per
+            committed batch, or per loaded piece of a bulk load).
         confidence: confidence recorded for imports into ``inferred``.
         batch: triples per transaction (see above); None: one transaction.
-        on_write: called as ``(triples written, triples in all)`` as the write goes on,
-            where the store can tell: per committed batch, or per loaded piece of a bulk
-            load (progress bars).
     """
     check_graph_name(graph)
     if not paths:
         raise InputError("no files to import")
+    on_write = write_reporter(progress, "writing")
+    reading = None
+    if progress is not None:
+        sizes = [Path(p).stat().st_size if Path(p).is_file() else 0 for p in paths]
+        reading = Stages(progress, "reading", sum(sizes)).advance
+    return _import(store, paths, graph, format, namespace, reading, confidence, batch, on_write)
+
+
+def _import(
+    store: GraphStore,
+    paths: Sequence[str | Path],
+    graph: str,
+    format: str | None,
+    namespace: str | None,
+    progress: ProgressFn | None,
+    confidence: float,
+    batch: int | None,
+    on_write: WriteProgress | None,
+) -> ImportResult:
     run_id = None
     if graph != INFERRED and all(FORMATS[detect_format(p, format)][1] is None for p in paths):
         blocks = [read_block(p, graph, format, namespace, progress) for p in paths]

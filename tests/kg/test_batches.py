@@ -42,14 +42,25 @@ def test_batched_load_equals_one_transaction(store, tmp_path):
         import_files(reference, [f])
     written: list[int] = []
     totals: set[int | None] = set()
+    reading: list[tuple[int, int | None]] = []
+    last = {"writing": 0}
 
-    def on_write(n, total):
-        written.append(n)
+    def progress(stage, done, total):  # the progress protocol: cumulative per stage and call
+        if stage == "reading":
+            reading.append((done, total))
+            return
+        assert stage == "writing"
+        written.append(done - last["writing"])
+        last["writing"] = done
         totals.add(total)
 
     for f in (tsv, nt):
-        result = import_files(store, [f], batch=64, on_write=on_write)
+        reading.clear()
+        last["writing"] = 0
+        result = import_files(store, [f], batch=64, progress=progress)
         assert result.triples == {tsv: 700, nt: 100}[f]
+        size = f.stat().st_size
+        assert reading[0] == (0, size) and reading[-1] == (size, size)
     assert set(store.triples(graphs="domain")) == set(reference.triples(graphs="domain"))
     assert store.count(graphs="domain") == 800
     if not store.native_bulk:  # the embedded store's bulk load is one write, whatever the batch
@@ -100,7 +111,12 @@ def test_copy_in_batches_keeps_graphs_and_provenance(store, tmp_path):
          for i in range(9)]
     )
     written: list[tuple[int, int | None]] = []
-    counts = copy_store(src, store, batch=4, on_write=lambda n, total: written.append((n, total)))
+
+    def progress(stage, done, total):
+        assert stage == "copying"
+        written.append((done - sum(n for n, _ in written), total))
+
+    counts = copy_store(src, store, batch=4, progress=progress)
     assert counts == {"domain": 50, "expert": 1, "inferred": 9}
     assert sum(n for n, _ in written) == 60 and max(n for n, _ in written) == 4
     assert {total for _, total in written} == {60}
