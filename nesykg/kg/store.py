@@ -13,6 +13,11 @@ Write semantics:
       the state before it;
     * the ``inferred`` graph only takes triples with `Provenance` (`add_inferred`), so
       that every inferred triple can be explained and undone by run id.
+
+Size: a little over 500 lines, because it is the one protocol every backend implements
+(hooks, and the defaults built on them, belong together); the write blocks live in
+`nesykg.kg.blocks`, bounded reads in `nesykg.kg.bounded`, query checks in
+`nesykg.kg.sparql_guard`.
 """
 
 from __future__ import annotations
