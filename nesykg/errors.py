@@ -6,6 +6,7 @@ name), so that a user can act on one line of output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,11 +25,23 @@ __all__ = [
     "UnknownNameError",
     "VocabularyMismatchError",
     "TrainingError",
+    "printable",
 ]
 
 
 class NesykgError(Exception):
     """Base class of every error raised deliberately by nesykg."""
+
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: bytes of a binary
+# file or a hostile name that would break a message's one line or drive the terminal.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (``\\x1b``, ``\\u2028``), so that a message
+    quoting input stays one line and never reaches the terminal as a control sequence."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class InputError(NesykgError):
@@ -49,13 +62,13 @@ class ParseError(InputError):
         self.source = str(source)
         self.line = line
         self.column = column
-        self.reason = reason
-        where = self.source
+        self.reason = printable(reason)
+        where = printable(self.source)
         if line is not None:
             where += f":{line}"
             if column is not None:
                 where += f":{column}"
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {self.reason}")
 
 
 class UnsupportedCapabilityError(NesykgError):
@@ -127,7 +140,7 @@ class UnknownNameError(NesykgError, KeyError):
         return str(self.args[0])
 
 
-class VocabularyMismatchError(NesykgError):
+class VocabularyMismatchError(InputError):
     """A checkpoint or tensor snapshot was built against a different vocabulary."""
 
 
