@@ -2,7 +2,10 @@
 
 ``head<TAB>relation<TAB>tail`` per line (CSV: three columns). A field in angle brackets
 is a full IRI; any other field is a local name minted into the dataset's namespace.
-Blank lines and lines starting with ``#`` are skipped.
+Blank lines and lines starting with ``#`` are skipped. The text is UTF-8 (a leading
+byte-order mark is dropped). A field, as written, has at most 4,096 characters
+(`nesykg.kg.terms.MAX_NAME_LENGTH`) and no control character (NUL, ESC, DEL, C1...):
+such a file is refused with its line, like any other malformed line.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nesykg.errors import ParseError
-from nesykg.kg.formats import ProgressFn
-from nesykg.kg.terms import LOCAL_SAFE, Triple, check_iri, mint
+from nesykg.kg.formats import ProgressFn, decode_text
+from nesykg.kg.terms import LOCAL_SAFE, MAX_NAME_LENGTH, Triple, check_iri, check_name, mint, shown
 
 __all__ = ["parse_delimited", "decode_utf8", "tsv_text_fast", "tsv_block_lines"]
 
@@ -28,11 +31,7 @@ def parse_delimited(
     first_line: int = 1,
 ) -> Iterator[tuple[int, Triple]]:
     """Validated ``(line number, triple)`` pairs of a TSV/CSV file."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ParseError(path, line, f"not UTF-8 text (byte {data[e.start]:#x})") from None
+    text = decode_text(path, data)
     minted: dict[str, str] = {}
 
     def term(field: str, lineno: int, column: int) -> str:
@@ -42,13 +41,17 @@ def parse_delimited(
         value = field.strip()
         if not value:
             raise ParseError(path, lineno, f"column {column} is empty")
+        # the field as written, but for spaces: strip() would drop controls such as \x1c-\x1f
+        reason = check_name(field.strip(" "))
+        if reason:
+            raise ParseError(path, lineno, f"column {column}: {reason}")
         if value.startswith("<") and value.endswith(">"):
             iri = value[1:-1]
             reason = check_iri(iri)
             if reason:
                 raise ParseError(path, lineno, f"column {column}: {reason}")
         elif "<" in value or ">" in value:
-            raise ParseError(path, lineno, f"column {column}: malformed IRI {value!r} (write <IRI>)")
+            raise ParseError(path, lineno, f"column {column}: malformed IRI {shown(value)} (write <IRI>)")
         else:
             iri = mint(namespace, value)
         minted[field] = iri
@@ -85,11 +88,8 @@ def parse_delimited(
 
 
 def decode_utf8(p: Path, data: bytes, ns: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        list(parse_delimited(p, data, ns, "\t"))  # raises the located error
-        raise
+    """`data` as text; `ParseError` with the line of the first byte that is not UTF-8."""
+    return decode_text(p, data)
 
 
 # ASCII characters that `mint` (urllib's quote) percent-encodes; "%" comes first so
@@ -97,6 +97,11 @@ def decode_utf8(p: Path, data: bytes, ns: str) -> str:
 _ASCII_UNSAFE = "%" + "".join(
     chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) in "_.-~%" + LOCAL_SAFE or c in (9, 10))
 )
+
+
+# what the fast path leaves to the validating parser: brackets, CR, and every ASCII control
+# character but TAB and LF (the parser refuses them with their line)
+_FAST_REFUSED = "<>" + "".join(chr(c) for c in (*range(0, 9), *range(11, 32), 127))
 
 
 def tsv_text_fast(text: str, ns: str, tail: str) -> tuple[str, int] | None:
@@ -108,12 +113,15 @@ def tsv_text_fast(text: str, ns: str, tail: str) -> tuple[str, int] | None:
     body = text[:-1] if text.endswith("\n") else text
     if (
         not body
-        or any(ch in body for ch in "<>\r\x0b\x0c")
+        or any(ch in body for ch in _FAST_REFUSED)
         or body[0] in " #"
         or body[-1] == " "
         or any(x in body for x in ("\n\n", "\n#", "\t\t", "\t ", " \t", "\n ", " \n"))
-        or any(line.count("\t") != 2 for line in body.split("\n"))
     ):
+        return None
+    lines = body.split("\n")
+    # a line longer than a name may be is conservatively left to the validating parser
+    if any(line.count("\t") != 2 for line in lines) or (len(body) > MAX_NAME_LENGTH and max(map(len, lines)) > MAX_NAME_LENGTH):
         return None
     enc = body
     for ch in _ASCII_UNSAFE:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nesykg.errors import InputError
+from nesykg.errors import InputError, ParseError
 
-__all__ = ["FORMATS", "ProgressFn", "CountingReader", "detect_format", "read_bytes"]
+__all__ = ["FORMATS", "ProgressFn", "CountingReader", "detect_format", "read_bytes", "decode_text"]
 
 # name -> (file extensions, pyoxigraph RdfFormat attribute or None for delimited text)
 FORMATS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -36,6 +38,8 @@ def detect_format(path: str | Path, format: str | None = None) -> str:
         if name not in FORMATS:
             raise InputError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
         return name
+    if Path(path).is_dir():  # before the extension: "data/" has none, "umls.tsv/" a misleading one
+        raise InputError(f"{path}: is a directory, not a file")
     suffix = Path(path).suffix.lower()
     for name, (exts, _) in FORMATS.items():
         if suffix in exts:
@@ -49,8 +53,11 @@ def detect_format(path: str | Path, format: str | None = None) -> str:
 def read_bytes(path: Path, probe: bool = False) -> bytes:
     """The file's bytes (with `probe`, only its first KB: to check it can be read)."""
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise InputError(f"{path}: is a directory, not a file")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read for ever
+            raise InputError(f"{path}: is a device, not a file")
         if probe:
             with open(path, "rb") as f:
                 data = f.read(1024)
@@ -65,6 +72,30 @@ def read_bytes(path: Path, probe: bool = False) -> bytes:
     if not data.strip():
         raise InputError(f"{path}: the file is empty")
     return data
+
+
+_UTF16_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def decode_text(path: str | Path, data: bytes) -> str:
+    """`data` decoded as UTF-8 (a leading UTF-8 byte-order mark dropped).
+
+    Raises:
+        ParseError: not UTF-8, naming the line of the first bad byte; UTF-16 and UTF-32
+            text (a byte-order mark) are named as such, with what to do.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bom = next((b for b in _UTF16_BOMS if data.startswith(b)), None)
+        if bom is not None:
+            kind = "UTF-32" if len(bom) == 4 else "UTF-16"
+            reason = f"{kind} text (byte-order mark {bom.hex(' ')}); nesykg reads UTF-8: convert the file to UTF-8"
+            raise ParseError(path, 1, reason) from None
+        line = data[: e.start].count(b"\n") + 1
+        raise ParseError(path, line, f"not UTF-8 text (byte {data[e.start]:#04x}): binary, or another encoding?") from None
 
 
 class CountingReader(io.RawIOBase):

@@ -12,6 +12,11 @@ graph's nodes are always addressable.
 
 Graph names are short identifiers (``domain``, ``expert``, ``inferred`` or any
 ``[A-Za-z][A-Za-z0-9_-]*``) mapped to IRIs under `GRAPH_NS`.
+
+Names read from files (a TSV/CSV field, a local name or an ``<IRI>``; an entity or relation
+of a rule) are checked by `check_name`: at most `MAX_NAME_LENGTH` (4,096) characters and no
+control characters (C0, DEL, C1, U+2028/U+2029), which no IRI may hold (RFC 3987) and
+which would break a message's one line or drive a terminal.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ __all__ = [
     "graph_name",
     "check_graph_name",
     "check_iri",
+    "check_name",
+    "shown",
+    "MAX_NAME_LENGTH",
     "dataset_namespace",
     "mint",
     "local_name",
@@ -62,7 +70,11 @@ PROVENANCE_GRAPH = "provenance"
 
 _GRAPH_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 # RFC 3987 forbids these in an IRI (plus controls and space); a scheme is required.
-_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\u2028\u2029]')
+# Control characters (C0, DEL, C1) and the Unicode line/paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_NAME_LENGTH = 4096
+"""Most characters of a name read from a file (a local name or an IRI as written)."""
 _IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Characters kept verbatim in minted local names; everything else is percent-encoded.
 LOCAL_SAFE = "-._~!$&'()*+,;=@"
@@ -122,15 +134,39 @@ def graph_name(iri: str) -> str | None:
     return iri[len(GRAPH_NS) :] if iri.startswith(GRAPH_NS) else None
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """`text` quoted for a one-line message: control characters escaped (``repr``), and
+    cut after `limit` characters (``'aaaa'... (10,000,000 characters)``)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def check_name(name: str, what: str = "name") -> str | None:
+    """Return a reason why `name` (read from a file) is not acceptable, or ``None``.
+
+    Refused: an empty name, one longer than `MAX_NAME_LENGTH` characters, one holding a
+    control character (C0 including NUL and TAB, DEL, C1, U+2028/U+2029).
+    """
+    if not name:
+        return f"empty {what}"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"{what} {shown(name, 20)} is too long: at most {MAX_NAME_LENGTH:,} characters are allowed"
+    bad = _CONTROL.search(name)
+    if bad:
+        return f"control character U+{ord(bad.group()):04X} in {what} {shown(name)}"
+    return None
+
+
 def check_iri(iri: str) -> str | None:
     """Return a reason why `iri` is not a valid absolute IRI, or ``None`` if it is."""
     if not iri:
         return "empty IRI"
     bad = _IRI_BAD.search(iri)
     if bad:
-        return f"invalid IRI {iri!r}: character {bad.group()!r} is not allowed"
+        return f"invalid IRI {shown(iri)}: character {bad.group()!r} is not allowed"
     if not _IRI_SCHEME.match(iri):
-        return f"invalid IRI {iri!r}: no scheme (an absolute IRI such as 'http://...' is needed)"
+        return f"invalid IRI {shown(iri)}: no scheme (an absolute IRI such as 'http://...' is needed)"
     return None
 
 
