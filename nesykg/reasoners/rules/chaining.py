@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
-from nesykg.errors import InputError, ParseError
+from nesykg.errors import InputError, ParseError, UnknownNameError
 from nesykg.kg.provenance import Provenance, new_run_id
 from nesykg.kg.tensor import TensorKG
 from nesykg.kg.terms import DOMAIN, EXPERT, INFERRED, NS, XSD, Literal as RdfLiteral, mint
@@ -261,9 +261,13 @@ def _with_head_relations(kg: TensorKG, rules: list[Rule]) -> TensorKG:
     """`kg` with the rules' head relations added to its vocabulary (a rule may conclude a
     relation the store does not hold yet; other body relations and constants must be known)."""
     heads = {r.head.relation for r in rules}
-    body_rels = {a.relation for r in rules for a in r.body} - heads
-    for name in sorted(body_rels):
-        kg.vocab.relation_id(name)  # UnknownNameError with the name and close matches
+    for rule in rules:  # UnknownNameError with the rule (and its file and line) and close matches
+        for name in sorted({a.relation for a in rule.body} - heads):
+            try:
+                kg.vocab.relation_id(name)
+            except UnknownNameError as err:
+                err.args = (f"{rule.where()}: {err}",)
+                raise
     new = {r.head.relation for r in rules} - set(kg.vocab.relations)
     if not new:
         return kg

@@ -22,8 +22,12 @@ Supported shapes (`Rule.kind`):
   one body atom that holds the head's variable and either a constant (``b(X,d)``) or a
   variable that occurs nowhere else (``b(X,A)``), in either direction.
 
+Names (relations and constants) follow the same rules as names in triple files
+(`nesykg.kg.terms.check_name`): at most 4,096 characters, no control characters.
+
 Rules files (`read_rules` / `write_rules`): UTF-8, one rule per line; blank lines and
-lines starting with ``#`` are ignored. A line is tab-separated, and its column count
+lines starting with ``#`` are ignored. A rule read from a file remembers where
+(`Rule.origin`, ``FILE:LINE``), so that a later error (a relation the graph lacks) names it. A line is tab-separated, and its column count
 says what it holds:
 
 * 1 column: ``rule`` (confidence 1.0, an expert rule);
@@ -45,6 +49,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from nesykg.errors import InputError, ParseError, UnknownNameError
+from nesykg.kg.formats import decode_text
+from nesykg.kg.terms import check_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from nesykg.kg.vocab import Vocabulary
@@ -139,12 +145,18 @@ class Rule:
         body: the premises (a conjunction).
         confidence: belief in a conclusion of one grounding, in [0, 1].
         stats: mining statistics, when known.
+        origin: where the rule was read (``FILE:LINE``), for messages; not part of its identity.
     """
 
     head: Atom
     body: tuple[Atom, ...]
     confidence: float = 1.0
     stats: RuleStats | None = field(default=None, compare=False)
+    origin: str | None = field(default=None, compare=False, repr=False)
+
+    def where(self) -> str:
+        """``FILE:LINE: rule '...'`` (or ``rule '...'`` for a rule not read from a file)."""
+        return f"{self.origin + ': ' if self.origin else ''}rule {format_rule(self)!r}"
 
     def __post_init__(self) -> None:
         _shape(self)  # raises InputError for unsupported shapes
@@ -332,6 +344,7 @@ class _Lexer:
                     continue
                 if ch == '"':
                     self.pos = i + 1
+                    self.check("".join(out), start)
                     return "".join(out), True, start
                 out.append(ch)
                 i += 1
@@ -343,7 +356,14 @@ class _Lexer:
             found = t[start : start + 1] or "end of rule"
             raise self.error(f"expected {what}, found {found!r}")
         self.pos = i
+        self.check(t[start:i], start)
         return t[start:i], False, start
+
+    def check(self, name: str, start: int) -> None:
+        """Refuse a name that is too long or holds a control character."""
+        reason = check_name(name)
+        if reason:
+            raise self.error(reason, start)
 
 
 def _term(lex: _Lexer) -> Term:
@@ -364,9 +384,18 @@ def _atom(lex: _Lexer) -> tuple[Atom, int]:
 
 
 def parse_rule(
-    text: str, source: str = "<string>", line: int = 1, column: int = 1, confidence: float = 1.0, stats: RuleStats | None = None
+    text: str,
+    source: str = "<string>",
+    line: int = 1,
+    column: int = 1,
+    confidence: float = 1.0,
+    stats: RuleStats | None = None,
+    origin: str | None = None,
 ) -> Rule:
-    """Parse one rule; `ParseError` with line and column on malformed text or shapes."""
+    """Parse one rule; `ParseError` with line and column on malformed text or shapes.
+
+    `origin` is recorded on the rule (`Rule.origin`), e.g. ``"rules.txt:3"``.
+    """
     lex = _Lexer(text, source, line, column - 1)
     head, _ = _atom(lex)
     lex.expect("<=")
@@ -384,7 +413,7 @@ def parse_rule(
     if lex.pos != len(text):
         raise lex.error(f"unexpected {text[lex.pos]!r} after the rule")
     try:
-        return Rule(head, tuple(body), confidence, stats)
+        return Rule(head, tuple(body), confidence, stats, origin)
     except _HeadError as e:
         raise ParseError(source, line, str(e), column=column) from None
     except InputError as e:
@@ -419,24 +448,25 @@ def _parse_line(text: str, source: str, lineno: int) -> Rule:
     n = len(cols)
     rule_col = starts[-1] + 1
     rule_text = cols[-1]
+    origin = f"{source}:{lineno}"
     if n == 1:
-        return parse_rule(rule_text, source, lineno, rule_col)
+        return parse_rule(rule_text, source, lineno, rule_col, origin=origin)
     if n == 2:
         conf = _float(cols[0], "confidence", source, lineno, 1, unit=True)
-        return parse_rule(rule_text, source, lineno, rule_col, conf)
+        return parse_rule(rule_text, source, lineno, rule_col, conf, origin=origin)
     if n == 4:  # AnyBURL: body_size support confidence rule (either order of the counts)
         a = _int(cols[0], "body size", source, lineno, 1)
         b = _int(cols[1], "support", source, lineno, starts[1] + 1)
         body, supp = max(a, b), min(a, b)
         conf = _float(cols[2], "confidence", source, lineno, starts[2] + 1, unit=True)
-        return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf))
+        return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf), origin)
     if n == 6:
         supp = _int(cols[0], "support", source, lineno, 1)
         body = _int(cols[1], "body size", source, lineno, starts[1] + 1)
         conf = _float(cols[2], "confidence", source, lineno, starts[2] + 1, unit=True)
         pca = _float(cols[3], "PCA confidence", source, lineno, starts[3] + 1)
         hc = _float(cols[4], "head coverage", source, lineno, starts[4] + 1)
-        return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf, pca, hc))
+        return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf, pca, hc), origin)
     raise ParseError(
         source, lineno, f"expected 1, 2, 4 or 6 tab-separated columns (see nesykg.reasoners.rules.syntax), found {n}", column=1
     )
@@ -457,14 +487,14 @@ def read_rules(path: str | Path) -> list[Rule]:
     """Read a rules file; `ParseError` names the file, line and column of a bad rule."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory, not a rules file")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{p}: no such rules file") from None
-    except UnicodeDecodeError as e:
-        raise ParseError(p, None, f"not UTF-8 text ({e.reason})") from None
     except OSError as e:
         raise InputError(f"{p}: cannot read the rules file: {e.strerror or e}") from None
-    return parse_rules(text, str(p))
+    return parse_rules(decode_text(p, data), str(p))
 
 
 def write_rules(rules: Iterable[Rule], path: str | Path, exact: bool = False) -> Path:
@@ -507,6 +537,11 @@ class CompiledRule:
     confidence: float = 1.0
 
 
+def _where(rule: Rule, source: str | None) -> str:
+    """The rule for a message: its ``FILE:LINE`` when read from a file, else `source`."""
+    return rule.where() if rule.origin or not source else f"{source}: {rule.where()}"
+
+
 def _inv(d: int, R: int) -> int:
     return d - R if d >= R else d + R
 
@@ -526,7 +561,7 @@ def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str | None =
         for name in sorted(rule.relations()):
             if name not in vocab.relation_to_id:
                 err = UnknownNameError("relation", name, vocab.relations)
-                err.args = (f"{source + ': ' if source else ''}rule {format_rule(rule)!r}: {err}",)
+                err.args = (f"{_where(rule, source)}: {err}",)
                 raise err
         h = vocab.relation_to_id[rule.head.relation]
         kind, chain = _shape(rule)
@@ -546,7 +581,7 @@ def compile_rules(rules: Iterable[Rule], vocab: Vocabulary, source: str | None =
             c_id = vocab.entity_id(const.name)  # type: ignore[union-attr]
             bc = vocab.entity_id(other.name) if isinstance(other, Const) else -1
         except UnknownNameError as err:
-            err.args = (f"{source + ': ' if source else ''}rule {format_rule(rule)!r}: {err}",)
+            err.args = (f"{_where(rule, source)}: {err}",)
             raise
         out.append(CompiledRule(rule, hd, "const_tail", (step,), c_id, bc, rule.confidence))
         out.append(CompiledRule(rule, _inv(hd, R), "const_head", (step,), c_id, bc, rule.confidence))
