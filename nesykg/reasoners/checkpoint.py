@@ -25,13 +25,14 @@ import json
 import os
 import pickle
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from nesykg.errors import InputError
+from nesykg.errors import InputError, VocabularyMismatchError
 from nesykg.kg.vocab import Vocabulary
 from nesykg.reasoners.config import TrainingConfig
 
@@ -108,8 +109,22 @@ def read_tensors(path: Path) -> Any:
     except pickle.UnpicklingError:
         raise InputError(f"{path}: refused: not a plain tensor file (unpickling it would run code)") from None
     except Exception as e:  # noqa: BLE001 -- torch raises RuntimeError, EOFError, zip errors... on a bad file
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InputError(f"{path}: cannot read (truncated or corrupt?): {first}") from None
+        raise InputError(f"{path}: cannot read: {_damage(path, e)}") from None
+
+
+def _damage(path: Path, error: BaseException) -> str:
+    """What is wrong with a tensor file torch could not read, for a one-line message."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        return e.strerror or str(e)
+    if not head:
+        return "the file is empty"
+    if head == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+        return "truncated or corrupt (an incomplete torch archive)"
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"truncated or corrupt ({first})"
 
 
 def dataset_reference(given: str, name: str, path: Path | None) -> str:
@@ -221,7 +236,11 @@ def load_checkpoint(folder: str | Path, expect: Vocabulary | None = None, device
     cls = get_model_class(meta["model"])
     vocab = Vocabulary.load(p)
     if expect is not None:
-        expect.check_same(vocab, what="checkpoint")
+        try:
+            expect.check_same(vocab, what="checkpoint")
+        except VocabularyMismatchError as e:
+            built = f" (built on {meta['dataset']})" if meta.get("dataset") else ""
+            raise VocabularyMismatchError(f"{p}{built}: {e}") from None
     predictor = cls.from_checkpoint(p, vocab, meta, device=device)
     config: Any = predictor.config
     if "config" in meta:
