@@ -13,6 +13,31 @@ from nesykg.kg import GraphStore, open_store
 
 EX = "http://example.org/"
 
+# ------------------------------------------------------------------ a fixed environment
+# What the terminal says (its width, height, colours, locale) must change no test: rich and
+# click size tables, help and wrapping from COLUMNS/LINES, colour from TERM, NO_COLOR and
+# FORCE_COLOR. Every test, and every subprocess it starts with os.environ, sees these values
+# whatever the shell, CI, cron job or pseudo-terminal running the suite has set.
+PINNED_ENV = {
+    "COLUMNS": "120",
+    "LINES": "40",
+    "TERM": "dumb",
+    "NO_COLOR": "1",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+}
+UNSET_ENV = ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "LANGUAGE", "NESYKG_STORE",
+             "NESYKG_LOCK_WAIT")
+
+
+@pytest.fixture(autouse=True)
+def fixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the terminal-describing environment (`PINNED_ENV`, `UNSET_ENV`) for every test."""
+    for name, value in PINNED_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in UNSET_ENV:
+        monkeypatch.delenv(name, raising=False)
+
 # ------------------------------------------------------------------ test servers
 # `make test` (scripts/run_tests.sh) starts a Neo4j and an Oxigraph SPARQL server, exports
 # their addresses and sets NESYKG_REQUIRE_SERVERS=1: then a missing server FAILS the tests
