@@ -12,6 +12,7 @@ from nesykg.cli import datasets as datasets_cmd
 from nesykg.cli import demo as demo_cmd
 from nesykg.cli import kg as kg_cmd
 from nesykg.cli import linkpred as linkpred_cmd
+from nesykg.cli import queries as queries_cmd
 from nesykg.cli import rules as rules_cmd
 
 app = typer.Typer(
@@ -26,10 +27,13 @@ app = typer.Typer(
 app.add_typer(kg_cmd.app, name="kg")
 app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(queries_cmd.app, name="queries")
+app.add_typer(queries_cmd.cqa_app, name="cqa")
 app.command("demo")(demo_cmd.demo)
 app.command("train")(linkpred_cmd.train)
 app.command("eval")(linkpred_cmd.evaluate)
 app.command("predict")(linkpred_cmd.predict)
+app.command("query")(queries_cmd.query)
 
 
 def _version(value: bool) -> None:

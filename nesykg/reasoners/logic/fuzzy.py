@@ -145,6 +145,9 @@ def _neighbours(binary: Sequence[Edge]) -> dict[str, set[str]]:
     return nb
 
 
+Trace: TypeAlias = list  # entries recorded by a traced solve, decoded by `FuzzyEngine._decode`
+
+
 class FuzzyEngine:
     """Solves resolved queries on truth rows (see the module doc).
 
@@ -234,7 +237,7 @@ class FuzzyEngine:
         return 1.0 - t if a.neg else t
 
     # ------------------------------------------------------------------ solving
-    def _solve(self, atoms: list[Edge], target: str, C: dict[str, Tensor]) -> Tensor:
+    def _solve(self, atoms: list[Edge], target: str, C: dict[str, Tensor], trace: Trace | None = None) -> Tensor:
         C = dict(C)
         C.setdefault(target, torch.ones(self.n))
         scalar = torch.tensor(1.0)
@@ -251,14 +254,17 @@ class FuzzyEngine:
             else:
                 v, row = (a.s, self._row(a.o, self.inverse(a.rel))) if s_var else (a.o, self._row(a.s, a.rel))  # type: ignore[arg-type]
                 C[v] = self.tn.conj(C.get(v, torch.ones(self.n)), 1.0 - row if a.neg else row)  # type: ignore[index]
-        return self.tn.conj(scalar, self._eliminate(binary, target, C))
+        return self.tn.conj(scalar, self._eliminate(binary, target, C, trace))
 
-    def _eliminate(self, binary: list[Edge], target: str, C: dict[str, Tensor]) -> Tensor:
+    def _eliminate(self, binary: list[Edge], target: str, C: dict[str, Tensor], trace: Trace | None) -> Tensor:
         scalar = torch.tensor(1.0)
         while True:
             nb = _neighbours(binary)
             for v in [v for v in C if v != target and v not in nb]:
-                scalar = self.tn.conj(scalar, C.pop(v).max())
+                vec = C.pop(v)
+                scalar = self.tn.conj(scalar, vec.max())
+                if trace is not None:
+                    trace.append(("iso", v, int(torch.argmax(vec))))
             if target not in nb:
                 return self.tn.conj(scalar, C[target])
             leaves = [v for v, ns in nb.items() if v != target and len(ns) == 1]
@@ -267,7 +273,10 @@ class FuzzyEngine:
             leaf = min(leaves, key=lambda v: int(torch.count_nonzero(C[v])))
             (p,) = nb[leaf]
             between = [a for a in binary if leaf in (a.s, a.o)]
-            msg = self._project(C[leaf], C[p], [(a.rel if a.s == leaf else self.inverse(a.rel), a.neg) for a in between])
+            edges = [(a.rel if a.s == leaf else self.inverse(a.rel), a.neg) for a in between]
+            msg, arg, side = self._project(C[leaf], C[p], edges)
+            if trace is not None:
+                trace.append(("proj", leaf, p, arg, side))
             C[p] = self.tn.conj(C[p], msg)
             binary = [a for a in binary if leaf not in (a.s, a.o)]
             del C[leaf]
@@ -284,50 +293,61 @@ class FuzzyEngine:
             return best
         w, cands = torch.topk(vals, m)
         rest = {v: c for v, c in C.items() if v != cut}
+        cases = []
         for wa, a in zip(w.tolist(), cands.tolist()):
             sub = [e.sub(cut, a) for e in binary]
-            best = torch.maximum(best, self.tn.conj(torch.tensor(wa), self._solve(sub, target, rest)))
+            sub_trace: Trace | None = [] if trace is not None else None
+            ans = self.tn.conj(torch.tensor(wa), self._solve(sub, target, rest, sub_trace))
+            best = torch.maximum(best, ans)
+            cases.append((a, ans, sub_trace))
+        if trace is not None:
+            trace.append(("cut", cut, target, cases, tuple(nb[cut])))
         return self.tn.conj(scalar, best)
 
-    def _project(self, wu: Tensor, wp: Tensor, edges: list[tuple[int, bool]]) -> Tensor:
-        """``m(t) = max_u T(wu[u], prod_e T_e(u, t))``, edges given as (relation from u, negated)."""
+    def _project(self, wu: Tensor, wp: Tensor, edges: list[tuple[int, bool]]) -> tuple[Tensor, Tensor, str]:
+        """``m(t) = max_u T(wu[u], prod_e T_e(u, t))`` for edges given as (relation from u, negated).
+
+        Returns ``(m, argmax_u, side)``: the message, the best ``u`` of each ``t``, and whose rows
+        were read (``"u"``: the leaf's, ``"p"``: the neighbour's through reciprocals).
+        """
         su, sp = int(torch.count_nonzero(wu)), int(torch.count_nonzero(wp))
         if su == 0 or sp == 0:
-            return torch.zeros(self.n)
+            return torch.zeros(self.n), torch.zeros(self.n, dtype=torch.long), "u"
         if self.project_fn is not None and len(edges) == 1 and not edges[0][1]:
-            return self.project_fn(wu, edges[0][0]).float().cpu()
+            msg = self.project_fn(wu, edges[0][0]).float().cpu()
+            return msg, torch.full((self.n,), int(torch.argmax(wu))), "u"
         from_u = self.beam_only or su <= self.k or (sp > self.k and self._mass(wu, su) >= self._mass(wp, sp))
         if from_u:
-            return self._project_from(wu, su, edges)
-        return self._project_to(wu, wp, sp, edges)
+            return (*self._project_from(wu, su, edges), "u")
+        return (*self._project_to(wu, wp, sp, edges), "p")
 
     def _mass(self, w: Tensor, support: int) -> float:
         """Share of the fuzzy mass of `w` its top-k members hold."""
         total = float(w.sum())
         return float(torch.topk(w, min(self.k, support)).values.sum()) / total if total > 0 else 0.0
 
-    def _project_from(self, wu: Tensor, su: int, edges: list[tuple[int, bool]]) -> Tensor:
+    def _project_from(self, wu: Tensor, su: int, edges: list[tuple[int, bool]]) -> tuple[Tensor, Tensor]:
         w, members = torch.topk(wu, min(self.k, su))
         out = torch.zeros(self.n)
-        ids, ws = members.tolist(), w
-        if len(edges) == 1 and not edges[0][1]:  # sparse: scatter-max each member's row
-            rows = self.cache.get(ids, [edges[0][0]] * len(ids))
-            cols = torch.cat([r[0].long() for r in rows])
-            vals = torch.cat([self.tn.conj(r[1], ws[i]) for i, r in enumerate(rows)])
-            return out.scatter_reduce_(0, cols, vals, "amax", include_self=True)
+        arg = torch.full((self.n,), int(members[0]))
+        ids = members.tolist()
         step = max(1, self.max_floats // self.n)
         for i in range(0, len(ids), step):
             part = ids[i : i + step]
-            m = ws[i : i + step].unsqueeze(1).expand(len(part), self.n)
+            m = w[i : i + step].unsqueeze(1).expand(len(part), self.n)
             for rel, neg in edges:
                 rows = self.cache.dense(part, [rel] * len(part))
                 m = self.tn.conj(m, 1.0 - rows if neg else rows)
-            out = torch.maximum(out, m.amax(0))
-        return out
+            vals, idx = m.max(0)
+            better = vals > out
+            out = torch.where(better, vals, out)
+            arg = torch.where(better, members[i : i + step][idx], arg)
+        return out, arg
 
-    def _project_to(self, wu: Tensor, wp: Tensor, sp: int, edges: list[tuple[int, bool]]) -> Tensor:
+    def _project_to(self, wu: Tensor, wp: Tensor, sp: int, edges: list[tuple[int, bool]]) -> tuple[Tensor, Tensor]:
         _, targets = torch.topk(wp, min(self.k, sp))
         out = torch.zeros(self.n)
+        arg = torch.zeros(self.n, dtype=torch.long)
         ids = targets.tolist()
         step = max(1, self.max_floats // self.n)
         for i in range(0, len(ids), step):
@@ -336,8 +356,10 @@ class FuzzyEngine:
             for rel, neg in edges:
                 rows = self.cache.dense(part, [self.inverse(rel)] * len(part))
                 m = self.tn.conj(m, 1.0 - rows if neg else rows)
-            out[torch.tensor(part)] = m.amax(1)
-        return out
+            vals, idx = m.max(1)
+            out[torch.tensor(part)] = vals
+            arg[torch.tensor(part)] = idx
+        return out, arg
 
     def _diagonal(self, wv: Tensor, rel: int, neg: bool) -> Tensor:
         """``T(x, rel, x)`` for the top-k members of `wv` (others 0, or 1 when negated)."""
@@ -353,20 +375,52 @@ class FuzzyEngine:
         return out
 
     # ------------------------------------------------------------------ explanations
+    def _decode(self, trace: Trace, assignment: dict[str, int], reader: dict[frozenset[str], str]) -> None:
+        """Follow a traced solve's back-pointers (latest first), filling `assignment` and, for each
+        pair of variables, whose rows the solve read (`reader`)."""
+        for entry in reversed(trace):
+            if entry[0] == "iso":
+                assignment[entry[1]] = entry[2]
+            elif entry[0] == "proj":
+                _, leaf, p, arg, side = entry
+                assignment[leaf] = int(arg[assignment[p]])
+                reader.setdefault(frozenset((leaf, p)), leaf if side == "u" else p)
+            else:
+                _, cut, target, cases, neighbours = entry
+                a = assignment[target]
+                value, _, sub = max(cases, key=lambda c: float(c[1][a]))
+                assignment[cut] = value
+                for v in neighbours:  # its atoms became anchored on the enumerated value
+                    reader.setdefault(frozenset((cut, v)), cut)
+                self._decode(sub, assignment, reader)
+
+    def _atom_truth(self, a: Edge, assignment: dict[str, int], reader: dict[frozenset[str], str]) -> float:
+        """Truth of an atom under `assignment`, read from the row the solve read it from."""
+        s = assignment[a.s] if isinstance(a.s, str) else a.s
+        o = assignment[a.o] if isinstance(a.o, str) else a.o
+        if isinstance(a.s, str) and isinstance(a.o, str):
+            from_subject = a.s == a.o or reader.get(frozenset((a.s, a.o)), a.s) == a.s
+        else:
+            from_subject = not isinstance(a.s, str)  # the constant's row
+        t = self.cache.value(s, a.rel, o) if from_subject else self.cache.value(o, self.inverse(a.rel), s)
+        return 1.0 - t if a.neg else t
+
     def _explain_conj(self, index: int, c: Conj, free: str, answer: int) -> Grounding:
-        atoms = [a.sub(free, answer) for a in c.atoms]
-        blocks = [b.sub(free, answer) for b in c.blocks]
+        C: dict[str, Tensor] = {v: torch.ones(self.n) for v in _vars(c.atoms)}
+        for b in c.blocks:
+            f = self._solve(list(b.atoms), b.outer, {v: torch.ones(self.n) for v in (*b.variables, b.outer)})  # type: ignore[arg-type]
+            C[b.outer] = self.tn.conj(C[b.outer], 1.0 - f)  # type: ignore[index]
+        trace: Trace = []
+        self._solve(list(c.atoms), free, C, trace)
         assignment = {free: answer}
-        for v in _vars(c.atoms):
-            if v in assignment:
-                continue
-            vec = self.conjunction(atoms, blocks, v)
-            best = int(torch.argmax(vec))
-            assignment[v] = best
-            atoms = [a.sub(v, best) for a in atoms]
-            blocks = [b.sub(v, best) for b in blocks]
-        truths = [self._ground_truth(a) for a in atoms] + [1.0 - self.closed(b) for b in blocks]
+        reader: dict[frozenset[str], str] = {}
+        self._decode(trace, assignment, reader)
+        truths = [self._atom_truth(a, assignment, reader) for a in c.atoms]
+        for b in c.blocks:
+            f = self._solve(list(b.atoms), b.outer, {v: torch.ones(self.n) for v in (*b.variables, b.outer)})  # type: ignore[arg-type]
+            truths.append(1.0 - float(f[assignment[b.outer]]))  # type: ignore[index]
         total = torch.tensor(1.0)
         for t in truths:
             total = self.tn.conj(total, torch.tensor(t))
         return Grounding(index, assignment, tuple(zip(c.literals, truths)), float(total))
+

@@ -167,3 +167,17 @@ def test_bad_settings_are_refused(world):
         FIT(oracle, k=0)
     with pytest.raises(InputError):
         TruthCache(lambda h, r: h, 3, threshold=1.5)
+
+
+def test_an_explanations_truth_is_the_answers_score(setting):
+    """With fractional truth values (softmax rows, no observed edges) the best grounding's truth is the score."""
+    kg, _, queries = setting
+    fit = FIT(OracleScores(kg.vocab, all_triples(kg), high=2.0))
+    for q in queries:
+        if q.structure in ("2il", "3il"):  # unanchored leaves are projected from the other side
+            continue
+        scores = fit.scores(q.formula)
+        best = int(torch.argmax(scores))
+        g = fit.explain(q.formula, best)
+        assert g.truth == pytest.approx(float(scores[best]), rel=1e-4), q.structure
+        assert set(g.assignment) == set(q.formula.disjuncts[g.disjunct].variables())
