@@ -19,9 +19,11 @@ first), combined with a t-norm ``T`` (product by default):
    every candidate of truth 1, each case solved as in 1-2 with ``x`` a constant, and the
    answers combined as ``max_a T(C[x](a), answer_a)``.
 
-A disjunction is the maximum of its conjunctions' answers. `explain` decodes the best
-grounding of every existential variable for one answer (conditional max-marginals, exact
-for max-product) and the truth of every literal.
+A disjunction is the maximum of its conjunctions' answers. `explain` re-runs the solve with
+back-pointers (which member won each max, which candidate won each enumeration) and follows
+them from one answer, as Viterbi decoding does: the grounding it returns is the one the score
+came from, and each literal's truth is read from the row the solve read, so their t-norm is
+the answer's truth (up to the unanchored-leaf case, where rows of the other side were read).
 
 Memory per query: ``(V + 2) x N`` floats for the fuzzy sets, plus ``max_floats`` while a
 projection or rows are computed, plus the `TruthCache`'s bound. No ``N x N`` matrix.
