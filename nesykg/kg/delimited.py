@@ -121,7 +121,9 @@ def tsv_text_fast(text: str, ns: str, tail: str) -> tuple[str, int] | None:
         return None
     lines = body.split("\n")
     # a line longer than a name may be is conservatively left to the validating parser
-    if any(line.count("\t") != 2 for line in lines) or (len(body) > MAX_NAME_LENGTH and max(map(len, lines)) > MAX_NAME_LENGTH):
+    if any(line.count("\t") != 2 for line in lines):
+        return None
+    if len(body) > MAX_NAME_LENGTH and max(map(len, lines)) > MAX_NAME_LENGTH:
         return None
     enc = body
     for ch in _ASCII_UNSAFE:

@@ -84,8 +84,7 @@ def decode_text(path: str | Path, data: bytes) -> str:
         ParseError: not UTF-8, naming the line of the first bad byte; UTF-16 and UTF-32
             text (a byte-order mark) are named as such, with what to do.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+    data = data.removeprefix(codecs.BOM_UTF8)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -95,7 +94,8 @@ def decode_text(path: str | Path, data: bytes) -> str:
             reason = f"{kind} text (byte-order mark {bom.hex(' ')}); nesykg reads UTF-8: convert the file to UTF-8"
             raise ParseError(path, 1, reason) from None
         line = data[: e.start].count(b"\n") + 1
-        raise ParseError(path, line, f"not UTF-8 text (byte {data[e.start]:#04x}): binary, or another encoding?") from None
+        reason = f"not UTF-8 text (byte {data[e.start]:#04x}): binary, or another encoding?"
+        raise ParseError(path, line, reason) from None
 
 
 class CountingReader(io.RawIOBase):

@@ -40,7 +40,8 @@ def environment(extra: dict[str, str]) -> dict[str, str]:
 
 def nesykg(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(NESYKG), *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=120
+        [str(NESYKG), *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=120,
+        check=False,
     )
 
 

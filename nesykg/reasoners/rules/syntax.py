@@ -27,8 +27,8 @@ Names (relations and constants) follow the same rules as names in triple files
 
 Rules files (`read_rules` / `write_rules`): UTF-8, one rule per line; blank lines and
 lines starting with ``#`` are ignored. A rule read from a file remembers where
-(`Rule.origin`, ``FILE:LINE``), so that a later error (a relation the graph lacks) names it. A line is tab-separated, and its column count
-says what it holds:
+(`Rule.origin`, ``FILE:LINE``), so that a later error (a relation the graph lacks) names
+it. A line is tab-separated, and its column count says what it holds:
 
 * 1 column: ``rule`` (confidence 1.0, an expert rule);
 * 2 columns: ``confidence<TAB>rule``;
@@ -466,7 +466,8 @@ def _parse_line(text: str, source: str, lineno: int) -> Rule:
         conf = _float(cols[2], "confidence", source, lineno, starts[2] + 1, unit=True)
         pca = _float(cols[3], "PCA confidence", source, lineno, starts[3] + 1)
         hc = _float(cols[4], "head coverage", source, lineno, starts[4] + 1)
-        return parse_rule(rule_text, source, lineno, rule_col, conf, RuleStats(supp, body, conf, pca, hc), origin)
+        stats = RuleStats(supp, body, conf, pca, hc)
+        return parse_rule(rule_text, source, lineno, rule_col, conf, stats, origin)
     raise ParseError(
         source, lineno, f"expected 1, 2, 4 or 6 tab-separated columns (see nesykg.reasoners.rules.syntax), found {n}", column=1
     )
