@@ -60,8 +60,11 @@ def err_console() -> Console:
 
 
 def one_line(text: object) -> str:
-    """`text` on one physical line: line breaks (and the spaces around them) become one space."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+    """`text` on one physical line: line breaks (and the spaces around them) become one
+    space, and other control characters are escaped (they never reach the terminal)."""
+    from nesykg.errors import printable
+
+    return printable(re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip())
 
 
 def _stderr_line(label: str, color: str, message: object) -> None:
