@@ -30,6 +30,8 @@ PREDICTORS: Registry[type[LinkPredictor]] = Registry(
         "rotate": "nesykg.reasoners.embeddings.rotate:RotatE",
         "transe": "nesykg.reasoners.embeddings.transe:TransE",
         "rules": "nesykg.reasoners.rules.predictor:RuleLinkPredictor",
+        "nbfnet": "nesykg.reasoners.gnn.nbfnet:NBFNet",
+        "epignn": "nesykg.reasoners.gnn.epignn:EpiGNN",
     },
 )
 

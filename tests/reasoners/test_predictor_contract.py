@@ -46,12 +46,28 @@ def _rules(kg: TensorKG) -> LinkPredictor:
     return RuleLinkPredictor(kg, rules, aggregation="max")  # many ties: a good test of top_tails
 
 
+def _nbfnet(kg: TensorKG) -> LinkPredictor:
+    from nesykg.reasoners.gnn.nbfnet import NBFNet, NBFNetConfig
+
+    gen = torch.Generator().manual_seed(0)
+    return NBFNet(kg.vocab, NBFNetConfig(dim=4, num_layers=2), kg.triples("train"), generator=gen).eval()
+
+
+def _epignn(kg: TensorKG) -> LinkPredictor:
+    from nesykg.reasoners.gnn.epignn import EpiGNN, EpiGNNConfig
+
+    gen = torch.Generator().manual_seed(0)
+    return EpiGNN(kg.vocab, EpiGNNConfig(facets=2, dim=4, num_layers=2), kg.triples("train"), generator=gen).eval()
+
+
 BUILDERS: dict[str, Callable[[TensorKG], LinkPredictor]] = {
     "complex": _embedding("complex"),
     "distmult": _embedding("distmult"),
     "rotate": _embedding("rotate"),
     "transe": _embedding("transe"),
     "rules": _rules,
+    "nbfnet": _nbfnet,
+    "epignn": _epignn,
 }
 
 
@@ -148,6 +164,8 @@ def test_projecting_a_one_hot_set_gives_that_heads_truth(predictor: LinkPredicto
     torch.testing.assert_close(predictor.project(onehot, rels, graph=graph), expected)
     one_row_at_a_time = predictor.project(onehot, rels, graph=graph, max_floats=1)
     torch.testing.assert_close(one_row_at_a_time, expected)
+    if getattr(type(predictor), "one_pass_projection", False):
+        return  # a GNN projects a set in one pass (its own test covers sets of two)
     # a two-member set: the max of the weighted truths (product t-norm, max for exists)
     two = onehot[:2].clone()
     two[0, heads[1]] = 0.5
