@@ -1,0 +1,221 @@
+"""The executor: a ReAct loop (thought, action, observation) with a step budget and a full trace.
+
+>>> agent = Executor(ws, Planner(ws, exemplars))                 # symbolic policy by default
+>>> result = agent.ask("which nationality is X 's couple ?")
+>>> result.answers, result.written, result.run_id, result.trace[0]
+
+Every tool call is one step of the budget (`AgentConfig.max_steps`, default 10); the policy
+(`nesykg.agents.policies`) chooses the actions, the executor runs them through `call_tool`
+and records each as ``{"step", "thought", "action", "arguments", "ok", "observation"}``.
+Where a step of a path finds no edge, `Executor.fallback` tries the rules, then the other
+link predictors, then the documents. When the question is done, the accepted proposals are
+committed with provenance (`nesykg.agents.writeback`) unless it is a dry run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from nesykg.agents.kgview import split_step
+from nesykg.agents.planner import Planner
+from nesykg.agents.tools import Episode, call_tool
+from nesykg.agents.tools.base import Support
+from nesykg.agents.workspace import Workspace
+from nesykg.agents.writeback import DEFAULT_MIN_CONFIDENCE, commit
+
+__all__ = ["AgentConfig", "AgentResult", "Executor", "DOCUMENT_CONFIDENCE"]
+
+RESERVE = 2
+"""Steps a policy keeps for proposing triples and finishing."""
+DOCUMENT_CONFIDENCE = 0.5
+"""The most confidence a triple found only in a document gets (below the write threshold)."""
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """How the agent runs.
+
+    Attributes:
+        max_steps: tool calls per question.
+        min_confidence: least confidence of a triple written back.
+        dry_run: propose and validate, write nothing.
+        fallback_k: candidates taken per fallback.
+        max_plans: plans a symbolic policy tries.
+    """
+
+    max_steps: int = 10
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    dry_run: bool = False
+    fallback_k: int = 3
+    max_plans: int = 3
+
+
+@dataclass
+class AgentResult:
+    """The outcome of one question: answers, the trace and what was written."""
+
+    question: str
+    answers: list[str]
+    trace: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
+    written: list[tuple[str, str, str]]
+    run_id: str
+    steps: int
+    seconds: float
+    policy: str
+    finished: bool
+    plans: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answers": self.answers,
+            "policy": self.policy,
+            "finished": self.finished,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 4),
+            "run_id": self.run_id,
+            "plans": self.plans,
+            "written": [list(t) for t in self.written],
+            "proposals": self.proposals,
+            "trace": self.trace,
+        }
+
+
+class BudgetExhausted(Exception):
+    """The step budget is spent (internal: ends a policy's run)."""
+
+
+class Executor:
+    """Runs a policy over a workspace, one question at a time.
+
+    Args:
+        ws: the workspace.
+        planner: the planner (one without exemplars when ``None``).
+        policy: a policy name (``symbolic``, ``llm``) or instance (`nesykg.agents.policies`).
+        config: budgets, threshold, dry run.
+        **policy_options: passed to the policy's constructor (``model=`` for ``llm``).
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        planner: Planner | None = None,
+        policy: str | Any = "symbolic",
+        config: AgentConfig | None = None,
+        **policy_options: Any,
+    ):
+        from nesykg.agents.policies import make_policy
+
+        self.ws = ws
+        self.planner = planner or Planner(ws)
+        self.config = config or AgentConfig()
+        self.policy = make_policy(policy, **policy_options) if isinstance(policy, str) else policy
+        self.ep: Episode = Episode(ws)
+        self.trace: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ acting
+    @property
+    def steps_left(self) -> int:
+        return self.config.max_steps - len(self.trace)
+
+    def act(self, thought: str, action: str, arguments: Any) -> tuple[bool, dict[str, Any]]:
+        """Run one tool call as one step; `BudgetExhausted` when no step is left."""
+        if self.steps_left <= 0:
+            raise BudgetExhausted
+        ok, obs = call_tool(self.ep, action, arguments)
+        self.trace.append(
+            {"step": len(self.trace) + 1, "thought": thought, "action": action, "arguments": arguments, "ok": ok, "observation": obs}
+        )
+        return ok, obs
+
+    def record(self, thought: str, action: str, arguments: Any, observation: dict[str, Any]) -> None:
+        """Record a step that ran no tool (a model's malformed call, an answer without an action);
+        it counts against the budget like any other."""
+        if self.steps_left <= 0:
+            raise BudgetExhausted
+        self.trace.append(
+            {"step": len(self.trace) + 1, "thought": thought, "action": action, "arguments": arguments, "ok": False,
+             "observation": observation}
+        )
+
+    def fallback(self, entities: list[str], step: str) -> list[tuple[str, str, float, str]]:
+        """Candidates ``(from, entity, confidence, method)`` for a `step` the graph lacks from `entities`:
+        the rules first, then the other link predictors, then the documents; best first."""
+        k = self.config.fallback_k
+        models = (["rules"] if "rules" in self.ws.predictors else []) + sorted(m for m in self.ws.predictors if m != "rules")
+        for model in models:
+            found: dict[str, tuple[str, float]] = {}
+            for e in entities[:2]:
+                if self.steps_left <= RESERVE:
+                    break
+                ok, obs = self.act(f"No edge {step!r} from {e!r}: ask the {model} predictor.", "predict_links",
+                                   {"head": e, "relation": step, "top_k": k, "model": model})
+                for item in obs.get("items", []) if ok else []:
+                    if not item["known"] and item["entity"] not in found:
+                        found[item["entity"]] = (e, item["confidence"])
+            if found:
+                return sorted(((h, e, c, model) for e, (h, c) in found.items()), key=lambda x: -x[2])[:k]
+        return self._from_documents(entities, step)
+
+    def _from_documents(self, entities: list[str], step: str) -> list[tuple[str, str, float, str]]:
+        if not len(self.ws.documents) or self.steps_left <= RESERVE or not entities:
+            return []
+        rel, inv = split_step(step)
+        e = entities[0]
+        ok, obs = self.act(f"Neither rules nor models know {step!r} of {e!r}: read the documents.",
+                           "search_documents", {"text": f"{e} {rel}", "k": 3})
+        if not ok:
+            return []
+        from nesykg.agents.tools.base import ToolError
+        from nesykg.agents.tools.graph import search_entities
+
+        range_ = self.ws.graph.relation_tails(rel) if not inv else set()
+        out: dict[str, float] = {}
+        top = obs["items"][0]["score"] or 1.0
+        for item in obs["items"]:
+            if e.replace("_", " ").lower() not in item["text"].replace("_", " ").lower():
+                continue
+            try:
+                names = [x["entity"] for x in search_entities(self.ep, item["text"], 20)["items"] if x["match"] != "fuzzy"]
+            except ToolError:
+                continue
+            for cand in names:
+                if cand != e and (not range_ or cand in range_) and cand not in out:
+                    conf = DOCUMENT_CONFIDENCE * item["score"] / top
+                    out[cand] = conf
+                    triple = (cand, rel, e) if inv else (e, rel, cand)
+                    self.ep.believe(triple, Support(conf, "documents", item["source"]))
+        return sorted(((e, c, s, "documents") for c, s in out.items()), key=lambda x: -x[2])[: self.config.fallback_k]
+
+    # ------------------------------------------------------------------ running
+    def ask(self, question: str, topic: str | None = None) -> AgentResult:
+        """Answer one question; commits accepted proposals unless `AgentConfig.dry_run`."""
+        from nesykg.kg.provenance import new_run_id
+
+        t0 = time.perf_counter()
+        self.ep = Episode(self.ws, question, min_confidence=self.config.min_confidence)
+        if topic:
+            self.ep.notes["topic"] = topic
+        self.trace = []
+        try:
+            self.policy.run(self, question)
+        except BudgetExhausted:
+            pass
+        run_id = new_run_id("agent")
+        written = commit(self.ws, self.ep.proposals, run_id, question, self.policy.name, self.config.dry_run)
+        return AgentResult(
+            question,
+            list(self.ep.answers),
+            self.trace,
+            [p.as_dict() for p in self.ep.proposals],
+            written,
+            run_id if written else "",
+            len(self.trace),
+            time.perf_counter() - t0,
+            self.policy.name,
+            self.ep.finished,
+            list(self.ep.notes.get("plans", [])),
+        )

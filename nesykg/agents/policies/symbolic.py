@@ -1,0 +1,88 @@
+"""The symbolic policy: deterministic plan following with fallbacks, no LLM.
+
+1. ``search_entities`` on the question: its topic entity (the given topic when known);
+2. the planner's plans, best first; each is followed with ``follow_path``;
+3. where a plan stops for lack of an edge, the executor's fallback (rules, then link
+   predictors, then documents) proposes entities for that step and the path goes on from the
+   best of them; an answer's score is the plan's score times the confidences on its path;
+4. a plan that holds in the graph ends the search; otherwise up to `AgentConfig.max_plans`
+   plans are tried and their scores added;
+5. ``propose_triples`` for the edges the fallbacks supplied on the best answer's path, when
+   they reach the write threshold; ``finish`` with the answers by score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from nesykg.agents.kgview import split_step
+from nesykg.agents.planner import Plan
+
+__all__ = ["SymbolicPolicy"]
+
+Found = list[tuple[str, float, list[tuple[tuple[str, str, str], float]]]]
+
+
+class SymbolicPolicy:
+    """Deterministic: the same question over the same workspace gives the same trace."""
+
+    name = "symbolic"
+
+    def __init__(self, continuations: int = 2, **_: Any):
+        self.continuations = continuations
+
+    def run(self, ex: Any, question: str) -> None:
+        ep = ex.ep
+        ok, obs = ex.act("Find the entities the question names.", "search_entities", {"text": question, "limit": 5})
+        topic = ep.notes.get("topic") or (obs["items"][0]["entity"] if ok else None)
+        if not topic or not ex.ws.graph.has_entity(topic):
+            ex.act("No known entity in the question: no answer.", "finish", {"answers": []})
+            return
+        plans = ex.planner.plan(question, topic, limit=5)
+        ep.notes["plans"] = [p.as_dict() for p in plans]
+        scores: dict[str, float] = defaultdict(float)
+        inferred: dict[str, list[tuple[tuple[str, str, str], float]]] = {}
+        for plan in plans[: ex.config.max_plans]:
+            if ex.steps_left <= 2:
+                break
+            ep.notes["plan"] = plan.key
+            found = self._walk(ex, topic, plan, list(plan.steps), 1.0, [])
+            for answer, conf, edges in found:
+                scores[answer] += plan.score * conf
+                if answer not in inferred or not edges:
+                    inferred[answer] = edges
+            if any(conf >= 1.0 for _, conf, _ in found):
+                break  # the plan holds in the graph
+        answers = sorted(scores, key=lambda a: (-scores[a], a))
+        if answers:
+            best = [(t, c) for t, c in inferred.get(answers[0], []) if c >= ex.config.min_confidence]
+            if best and ex.steps_left > 1:
+                ex.act("The fallbacks supplied edges on the best answer's path: propose them.", "propose_triples",
+                       {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best],
+                        "plan": ep.notes.get("plan", "")})
+        ex.act(f"Answer by plan score: {', '.join(answers[:3]) or 'none'}.", "finish", {"answers": answers[:10]})
+
+    def _walk(self, ex: Any, start: str, plan: Plan, steps: list[str], conf: float,
+              edges: list[tuple[tuple[str, str, str], float]]) -> Found:
+        if ex.steps_left <= 2:
+            return []
+        ok, obs = ex.act(f"Follow {'/'.join(steps)} from {start!r} (plan {plan.key}, score {plan.score:.2f}).",
+                         "follow_path", {"entity": start, "relations": steps})
+        if not ok:
+            return []
+        if obs["answers"]:
+            return [(a, conf, edges) for a in obs["answers"]]
+        stop = obs["stopped_at"]
+        i, step = stop["step"], stop["relation"]
+        rel, inv = split_step(step)
+        out: Found = []
+        for head, cand, c, _ in ex.fallback(stop["from"], step)[: self.continuations]:
+            triple = (cand, rel, head) if inv else (head, rel, cand)
+            path = edges + [(triple, c)]
+            rest = steps[i + 1:]
+            if not rest:
+                out.append((cand, conf * c, path))
+            else:
+                out.extend(self._walk(ex, cand, plan, rest, conf * c, path))
+        return out
