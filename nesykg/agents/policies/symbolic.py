@@ -42,7 +42,7 @@ class SymbolicPolicy:
         plans = ex.planner.plan(question, topic, limit=5)
         ep.notes["plans"] = [p.as_dict() for p in plans]
         scores: dict[str, float] = defaultdict(float)
-        inferred: dict[str, list[tuple[tuple[str, str, str], float]]] = {}
+        inferred: dict[str, tuple[list[tuple[tuple[str, str, str], float]], str]] = {}
         for plan in plans[: ex.config.max_plans]:
             if ex.steps_left <= 2:
                 break
@@ -51,16 +51,16 @@ class SymbolicPolicy:
             for answer, conf, edges in found:
                 scores[answer] += plan.score * conf
                 if answer not in inferred or not edges:
-                    inferred[answer] = edges
+                    inferred[answer] = (edges, plan.key)
             if any(conf >= 1.0 for _, conf, _ in found):
                 break  # the plan holds in the graph
         answers = sorted(scores, key=lambda a: (-scores[a], a))
         if answers:
-            best = [(t, c) for t, c in inferred.get(answers[0], []) if c >= ex.config.min_confidence]
+            edges, key = inferred[answers[0]]
+            best = [(t, c) for t, c in edges if c >= ex.config.min_confidence]
             if best and ex.steps_left > 1:
                 ex.act("The fallbacks supplied edges on the best answer's path: propose them.", "propose_triples",
-                       {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best],
-                        "plan": ep.notes.get("plan", "")})
+                       {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best], "plan": key})
         ex.act(f"Answer by plan score: {', '.join(answers[:3]) or 'none'}.", "finish", {"answers": answers[:10]})
 
     def _walk(self, ex: Any, start: str, plan: Plan, steps: list[str], conf: float,
