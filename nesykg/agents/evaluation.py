@@ -1,0 +1,131 @@
+"""`evaluate_agent`: Hits@1, F1, write-back precision, steps and latency over a question set.
+
+>>> report = run_agent_eval(questions, kb, drop_path_triples=0.3, limit=200)
+>>> report.hits_at_1, report.writeback_precision, report.p95_seconds
+
+Protocol (`run_agent_eval`): exemplars are the given ones or a seeded 80/20 split of the
+questions (paraphrases of one path on one side); `limit` scores a seeded sample of the
+rest; `drop_path_triples` removes a seeded fraction of the distinct triples on the scored
+questions' gold paths from the KB before anything is built (the incomplete-KG protocol).
+Write-back precision is the share of written triples that are removed (held-out) facts.
+The store is fresh per run; triples written while answering stay in it, but the snapshot the
+tools read is the one opened, so every question sees the same graph.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nesykg.agents.executor import AgentConfig, Executor
+from nesykg.agents.planner import Planner
+from nesykg.agents.questions import Question, drop_path_triples, sample, split_exemplars
+from nesykg.agents.workspace import Workspace
+from nesykg.progress import Progress
+
+__all__ = ["AgentReport", "evaluate_agent", "run_agent_eval", "f1"]
+
+
+def f1(predicted: Sequence[str], gold: Sequence[str]) -> float:
+    """F1 of an answer set against the gold set (0 when either is empty)."""
+    p, g = set(predicted), set(gold)
+    hit = len(p & g)
+    return 0.0 if not hit else 2 * hit / (len(p) + len(g))
+
+
+@dataclass
+class AgentReport:
+    """What an evaluation measured, and on which questions."""
+
+    questions: int
+    hits_at_1: float
+    f1: float
+    written: int
+    written_true: int
+    writeback_precision: float | None
+    mean_steps: float
+    p50_seconds: float
+    p95_seconds: float
+    setup_seconds: float
+    policy: str
+    dropped: int = 0
+    exemplars: int = 0
+    scored_ids: list[str] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def evaluate_agent(
+    agent: Executor, questions: Sequence[Question], held_out: Sequence[tuple[str, str, str]] = (),
+    progress: Progress | None = None, use_topic: bool = False,
+) -> AgentReport:
+    """Ask every question: Hits@1 (the top answer is gold), F1 of the top answer against the gold
+    set, write-back precision against `held_out` (``None`` when nothing was written).
+
+    `use_topic` gives the agent each question's topic entity instead of letting it search."""
+    hits = f1s = 0.0
+    steps, lat = [], []
+    written: list[tuple[str, str, str]] = []
+    failures = []
+    for i, q in enumerate(questions):
+        res = agent.ask(q.text, q.topic if use_topic else None)
+        top = res.answers[:1]
+        hit = bool(top) and top[0] in q.answers
+        hits += hit
+        f1s += f1(top, q.answers)
+        steps.append(res.steps)
+        lat.append(res.seconds)
+        written.extend(res.written)
+        if not hit and len(failures) < 20:
+            failures.append({"id": q.id, "question": q.text, "gold": list(q.answers), "answers": res.answers[:3]})
+        if progress is not None:
+            progress("answering", i + 1, len(questions))
+    n = max(1, len(questions))
+    truth = set(held_out)
+    true = sum(1 for t in written if t in truth)
+    return AgentReport(
+        len(questions), hits / n, f1s / n, len(written), true, true / len(written) if written else None,
+        sum(steps) / n, _pct(lat, 0.5), _pct(lat, 0.95), 0.0, agent.policy.name,
+        scored_ids=[q.id for q in questions], failures=failures,
+    )
+
+
+def run_agent_eval(
+    questions: Sequence[Question],
+    kb: Sequence[tuple[str, str, str]],
+    exemplars: Sequence[Question] | None = None,
+    limit: int | None = None,
+    drop: float = 0.0,
+    seed: int = 0,
+    policy: str = "symbolic",
+    config: AgentConfig | None = None,
+    workspace_options: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    **policy_options: Any,
+) -> AgentReport:
+    """The whole protocol (see the module): split, sample, drop, build, ask, measure."""
+    t0 = time.perf_counter()
+    if exemplars is None:
+        exemplars, questions = split_exemplars(questions, seed)
+    scored = sample(questions, limit, seed)
+    kept, removed = drop_path_triples(kb, scored, drop, seed) if drop else (list(kb), [])
+    ws = Workspace.from_triples(kept, "kb", **(workspace_options or {}))
+    planner = Planner(ws, exemplars)
+    agent = Executor(ws, planner, policy, config, **policy_options)
+    setup = time.perf_counter() - t0
+    report = evaluate_agent(agent, scored, removed, progress)
+    report.setup_seconds = setup
+    report.dropped = len(removed)
+    report.exemplars = len(exemplars)
+    return report

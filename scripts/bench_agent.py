@@ -1,0 +1,62 @@
+"""Benchmark the agent on a KGQA question set: full KG, and with gold-path triples removed.
+
+    python scripts/bench_agent.py --questions ../shared/datasets/pathquestion-2h/PQ-2H.txt \\
+        --kb ../shared/datasets/pathquestion-2h/2H-kb.txt
+
+Protocol (`nesykg.agents.evaluation.run_agent_eval`): a seeded 80/20 split into exemplars and
+scored questions (paraphrases of one gold path on one side) unless --exemplars is given; for
+each --drop fraction, that share of the distinct triples on the scored questions' gold paths
+is removed (seeded) before the workspace is built, rules are mined from what is left, and
+every scored question is asked. Reports Hits@1, F1, write-back precision (share of written
+triples that are removed facts), mean steps and p50/p95 latency per question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from nesykg.agents.evaluation import run_agent_eval
+from nesykg.agents.executor import AgentConfig
+from nesykg.agents.questions import load_kb, load_questions
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--questions", required=True)
+    ap.add_argument("--kb", required=True)
+    ap.add_argument("--format", choices=["pathquestion", "metaqa"], default=None)
+    ap.add_argument("--exemplars", default=None, help="solved questions for the planner (default: 80/20 split)")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--drop", type=float, nargs="+", default=[0.0, 0.3], help="fractions of gold-path triples removed")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--min-confidence", type=float, default=0.8)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    qs = load_questions(args.questions, args.format)
+    kb = load_kb(args.kb)
+    ex = load_questions(args.exemplars, args.format) if args.exemplars else None
+    rows = []
+    for drop in args.drop:
+        t0 = time.perf_counter()
+        rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=AgentConfig(min_confidence=args.min_confidence))
+        rows.append({"drop": drop, **rep.as_dict(), "wall_seconds": time.perf_counter() - t0})
+    if args.json:
+        json.dump([{k: v for k, v in r.items() if k != "scored_ids"} for r in rows], sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"questions: {args.questions} ({rows[0]['questions']} scored, {rows[0]['exemplars']} exemplars, seed {args.seed})")
+    print("| KG | dropped triples | Hits@1 | F1 | written | write-back precision | mean steps | p50 s | p95 s | setup s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        prec = "n/a" if r["writeback_precision"] is None else f"{r['writeback_precision']:.3f} ({r['written_true']}/{r['written']})"
+        kg = "full" if not r["drop"] else f"{r['drop']:.0%} of gold-path triples removed"
+        print(f"| {kg} | {r['dropped']} | {r['hits_at_1']:.3f} | {r['f1']:.3f} | {r['written']} | {prec} | "
+              f"{r['mean_steps']:.2f} | {r['p50_seconds']:.4f} | {r['p95_seconds']:.4f} | {r['setup_seconds']:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
