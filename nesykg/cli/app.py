@@ -8,8 +8,10 @@ from __future__ import annotations
 import typer
 
 from nesykg import __version__
+from nesykg.cli import agent as agent_cmd
 from nesykg.cli import datasets as datasets_cmd
 from nesykg.cli import demo as demo_cmd
+from nesykg.cli import gnn as gnn_cmd
 from nesykg.cli import kg as kg_cmd
 from nesykg.cli import linkpred as linkpred_cmd
 from nesykg.cli import queries as queries_cmd
@@ -29,6 +31,8 @@ app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(queries_cmd.app, name="queries")
 app.add_typer(queries_cmd.cqa_app, name="cqa")
+app.add_typer(gnn_cmd.app, name="gnn")
+app.add_typer(agent_cmd.app, name="agent")
 app.command("demo")(demo_cmd.demo)
 app.command("train")(linkpred_cmd.train)
 app.command("eval")(linkpred_cmd.evaluate)

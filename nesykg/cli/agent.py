@@ -1,0 +1,113 @@
+"""``nesykg agent``: ask questions over a store, evaluate on a question set.
+
+Thin: every command calls `nesykg.agents` and prints; LangChain loads only with ``--policy llm``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, console, print_json
+
+app = typer.Typer(help="The agent: answer questions with plans, tools and fallbacks; write back what it finds.",
+                  no_args_is_help=True)
+
+PolicyOpt = Annotated[str, typer.Option("--policy", help="symbolic (default, no LLM) or llm.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Chat model of the llm policy, provider:name (e.g. openai:gpt-4o-mini).")]
+BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="Server of the chat model (an OpenAI-compatible local one).")]
+StepsOpt = Annotated[int, typer.Option("--max-steps", help="Tool calls per question.")]
+ConfOpt = Annotated[float, typer.Option("--min-confidence", help="Least confidence of a triple written back.")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="pathquestion or metaqa (default: guessed).")]
+
+
+def _policy_options(policy: str, model: str | None, base_url: str | None) -> dict[str, Any]:
+    return {"model": model, "base_url": base_url} if policy == "llm" else {}
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question (a [bracketed] name marks the topic entity).")],
+    store: StoreOpt = DEFAULT_STORE,
+    policy: PolicyOpt = "symbolic",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    checkpoint: Annotated[Optional[list[Path]], typer.Option("--checkpoint", help="Link predictor checkpoint (repeatable).")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Rules file (repeatable), besides mined and expert rules.")] = None,
+    documents: Annotated[Optional[Path], typer.Option("--documents", help="Folder of .txt/.md documents to search.")] = None,
+    exemplars: Annotated[Optional[Path], typer.Option("--exemplars", help="Solved questions for the planner (PathQuestion or MetaQA file).")] = None,
+    trace: Annotated[bool, typer.Option("--trace", help="Print every step: thought, action, observation.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate proposed triples but write nothing.")] = False,
+    max_steps: StepsOpt = 10,
+    min_confidence: ConfOpt = 0.8,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer one question over a store; triples found on the way are validated and written to
+    'inferred' with provenance (undo with: nesykg kg undo RUN_ID)."""
+    from nesykg.agents import AgentConfig, Executor, Planner, Workspace
+    from nesykg.agents.questions import load_questions
+    from nesykg.cli.common import open_cli_store
+
+    st = open_cli_store(store)
+    with st:
+        ws = Workspace.open(st, checkpoint=checkpoint or None, rules=rules or None, documents=documents)
+        planner = Planner(ws, load_questions(exemplars) if exemplars else ())
+        agent = Executor(ws, planner, policy, AgentConfig(max_steps, min_confidence, dry_run),
+                         **_policy_options(policy, model, base_url))
+        res = agent.ask(question)
+    if as_json:
+        print_json(res.as_dict() if trace else {k: v for k, v in res.as_dict().items() if k != "trace"})
+        return
+    out = console()
+    if trace:
+        for s in res.trace:
+            out.print(f"[bold]{s['step']}.[/bold] {s['thought']}", highlight=False, soft_wrap=True)
+            out.print(f"   {s['action']}({s['arguments']})", highlight=False, soft_wrap=True)
+            out.print(f"   -> {'' if s['ok'] else 'error: '}{str(s['observation'])[:400]}", highlight=False, soft_wrap=True)
+    out.print(f"answers: {', '.join(res.answers[:5]) or '(none)'}", highlight=False, soft_wrap=True)
+    for p in res.proposals:
+        verdict = "written" if p["accepted"] and not dry_run else ("would write" if p["accepted"] else "refused: " + "; ".join(p["refused"]))
+        out.print(f"  {tuple(p['triple'])} confidence {p['confidence']:.3f} ({p['method']}): {verdict}", highlight=False, soft_wrap=True)
+    if res.written:
+        out.print(f"run {res.run_id}: {len(res.written)} triple(s) written; undo: nesykg kg undo {res.run_id}", highlight=False, soft_wrap=True)
+    out.print(f"{res.steps} steps, {res.seconds:.3f} s", highlight=False, soft_wrap=True)
+
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Option("--questions", help="Question file (PathQuestion or MetaQA format).")],
+    kb: Annotated[Path, typer.Option("--kb", help="KB file: head<TAB>relation<TAB>tail or head|relation|tail.")],
+    format: FormatOpt = None,
+    exemplars: Annotated[Optional[Path], typer.Option("--exemplars", help="Solved questions for the planner (default: a seeded 80/20 split).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Score a seeded sample of N questions.")] = None,
+    drop: Annotated[float, typer.Option("--drop-path-triples", help="Share of the gold-path triples removed first (seeded).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the split, sample and removal.")] = 0,
+    policy: PolicyOpt = "symbolic",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    max_steps: StepsOpt = 10,
+    min_confidence: ConfOpt = 0.8,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hits@1, F1, write-back precision, steps per question and latency on a question set."""
+    from nesykg.agents import AgentConfig
+    from nesykg.agents.evaluation import run_agent_eval
+    from nesykg.agents.questions import load_kb, load_questions
+    from nesykg.cli.progress import stage_progress
+
+    qs = load_questions(questions, format)  # type: ignore[arg-type]
+    ex = load_questions(exemplars, format) if exemplars else None  # type: ignore[arg-type]
+    with stage_progress() as bar:
+        rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, AgentConfig(max_steps, min_confidence),
+                             progress=bar, **_policy_options(policy, model, base_url))
+    if as_json:
+        print_json(rep.as_dict())
+        return
+    prec = "n/a (nothing written)" if rep.writeback_precision is None else f"{rep.writeback_precision:.3f} ({rep.written_true}/{rep.written})"
+    out = console()
+    out.print(f"scored {rep.questions} questions of {questions} ({rep.exemplars} exemplars, seed {seed}, "
+              f"{rep.dropped} gold-path triples removed)", highlight=False, soft_wrap=True)
+    out.print(f"Hits@1 {rep.hits_at_1:.3f}   F1 {rep.f1:.3f}   write-back precision {prec}", highlight=False, soft_wrap=True)
+    out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)

@@ -1,0 +1,75 @@
+"""Question loaders, the incomplete-KG protocol, and the agent CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from nesykg.agents.questions import drop_path_triples, generate_questions, load_kb, load_metaqa, load_pathquestion, split_exemplars
+from nesykg.cli import main
+from tests.agents.kgs import FAMILY
+
+PQ = (
+    "what is the gender of dave 's child ?\tmale(male/)\tdave#children#kim#gender#male#<end>#male\n"
+    "the sex of dave 's kid ?\tmale(male/)\tdave#children#kim#gender#male#<end>#male\n"
+    "what is the nationality of dave 's spouse ?\tspain(spain/)\tdave#spouse#erin#nationality#spain#<end>#spain\n"
+    "what is the nationality of frank 's spouse ?\titaly(italy/)\tfrank#spouse#gina#nationality#italy#<end>#italy\n"
+    "what is the gender of frank 's child ?\tfemale(female/)\tfrank#children#lea#gender#female#<end>#female\n"
+)
+
+
+def test_pathquestion_and_metaqa_loaders(tmp_path):
+    (tmp_path / "pq.txt").write_text(PQ, encoding="utf-8")
+    q = load_pathquestion(tmp_path / "pq.txt")[0]
+    assert q.topic == "dave" and q.path == ("children", "gender") and q.answers == ("male",)
+    assert q.triples == (("dave", "children", "kim"), ("kim", "gender", "male"))
+    (tmp_path / "mq.txt").write_text("who directed [Heat]\tMichael Mann|Someone\n", encoding="utf-8")
+    [m] = load_metaqa(tmp_path / "mq.txt")
+    assert m.topic == "Heat" and m.answers == ("Michael Mann", "Someone")
+    (tmp_path / "kb.txt").write_text("Heat|directed_by|Michael Mann\nHeat|directed_by|Michael Mann\n", encoding="utf-8")
+    assert load_kb(tmp_path / "kb.txt") == [("Heat", "directed_by", "Michael Mann")]
+
+
+def test_incomplete_kg_protocol_and_grouped_split(tmp_path):
+    (tmp_path / "pq.txt").write_text(PQ, encoding="utf-8")
+    qs = load_pathquestion(tmp_path / "pq.txt")
+    kept, removed = drop_path_triples(FAMILY, qs, 0.5, seed=1)
+    gold = {t for q in qs for t in q.triples}
+    assert len(removed) == 4 and set(removed) <= gold and not set(removed) & set(kept)
+    assert len(kept) + len(removed) == len(FAMILY)
+    ex, ev = split_exemplars(qs, seed=0, share=0.5)
+    paraphrases = [q for q in qs if q.topic == "dave" and q.path == ("children", "gender")]
+    assert all(p in ex for p in paraphrases) or all(p in ev for p in paraphrases)
+    rest, gen = generate_questions(FAMILY, 0.3, seed=0)
+    assert gen and all(q.text.startswith("what is the ") and q.topic in q.text for q in gen)
+    assert all((q.topic, q.path[0], q.answers[0]) not in rest or len(q.answers) > 1 for q in gen)
+
+
+def test_cli_ask_writes_back_and_kg_undo_removes_it(tmp_path, capsys):
+    kb = tmp_path / "kb.tsv"
+    kb.write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in FAMILY), encoding="utf-8")
+    (tmp_path / "pq.txt").write_text(PQ, encoding="utf-8")
+    (tmp_path / "rules.txt").write_text("0.95\tspouse(X,Y) <= children(X,A), children(Y,A)\n", encoding="utf-8")
+    store = str(tmp_path / "store")
+    assert main(["kg", "load", str(kb), "--store", store]) == 0
+    capsys.readouterr()
+    args = ["agent", "ask", "what is the nationality of alice 's spouse ?", "--store", store, "--rules", str(tmp_path / "rules.txt"),
+            "--exemplars", str(tmp_path / "pq.txt"), "--json"]
+    assert main([*args, "--dry-run"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["answers"][0] == "france" and dry["written"] == [] and dry["proposals"][0]["accepted"]
+    assert main(args) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["written"] == [["alice", "spouse", "bob"]] and res["run_id"]
+    assert main(["kg", "undo", res["run_id"], "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["kg", "stats", "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["triples"] == {"domain": len(FAMILY)}
+
+
+def test_llm_policy_without_a_model_is_one_line_error(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "nesykg.cli", "agent", "ask", "q", "--store", "memory:", "--policy", "llm"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == ["error: the llm policy needs a chat model: --model provider:name (e.g. openai:gpt-4o-mini)"]
