@@ -111,3 +111,36 @@ def evaluate(
               f"{rep.dropped} gold-path triples removed)", highlight=False, soft_wrap=True)
     out.print(f"Hits@1 {rep.hits_at_1:.3f}   F1 {rep.f1:.3f}   write-back precision {prec}", highlight=False, soft_wrap=True)
     out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)
+
+
+def demo_step(ctx: Any) -> None:
+    """The agent answers Countries questions whose facts the store lacks, writes back what it found,
+    shows a triple's provenance and undoes one run."""
+    from nesykg.agents import AgentConfig, Executor, Planner, Question, Workspace
+
+    out, ds, st = ctx.console, ctx.dataset, ctx.store
+    out.rule("[bold]Agent: questions over Countries with facts missing")
+    tests = [(h, r, t) for h, r, t in ds.splits["test"] if r == "locatedin"][:4]
+    # the facts removed: where the test countries lie (their subregion), so that the agent must infer it
+    gone = [(ds.iri(h), ds.iri("locatedin"), o) for h, _, _ in tests for _, _, o in st.triples((ds.iri(h), ds.iri("locatedin"), None))]
+    st.remove_many(gone)
+    out.print(f"removed {len(gone)} locatedin facts of {', '.join(h for h, _, _ in tests)}", highlight=False, markup=False)
+    ws = Workspace.open(st)
+    exemplars = [Question(f"what is the locatedin of [{h}] ?", (t,), h) for h, r, t in ds.splits["valid"][:20]]
+    agent = Executor(ws, Planner(ws, exemplars), config=AgentConfig(min_confidence=0.6))
+    runs = []
+    for h, r, t in tests:
+        res = agent.ask(f"what is the locatedin of [{h}] ?")
+        mark = "right" if res.answers[:1] == [t] else f"gold {t}"
+        out.print(f"{res.question}  ->  {', '.join(res.answers[:2]) or '(none)'} ({mark}; {res.steps} steps, "
+                  f"{len(res.written)} written)", highlight=False, soft_wrap=True, markup=False)
+        if res.written:
+            runs.append(res)
+    if runs:
+        first = runs[0]
+        triple = tuple(ws.iri(x) for x in first.written[0])
+        [prov] = st.provenance(triple)
+        out.print(f"provenance of {first.written[0]}: confidence {prov.confidence:.3f}, method {prov.method}, "
+                  f"run {prov.run_id}", highlight=False, soft_wrap=True, markup=False)
+        out.print(f"evidence: {prov.evidence}", highlight=False, soft_wrap=True, markup=False)
+        out.print(f"undo {first.run_id}: removed {st.undo(first.run_id)} triple(s)", highlight=False, soft_wrap=True, markup=False)

@@ -7,7 +7,9 @@
    best of them; an answer's score is the plan's score times the confidences on its path;
 4. a plan that holds in the graph ends the search; otherwise up to `AgentConfig.max_plans`
    plans are tried and their scores added;
-5. ``propose_triples`` for the edges the fallbacks supplied on the best answer's path, when
+5. for a one-relation question (``what is the r of [X]``) answered along another path, a
+   ``predict_links`` by the rules to confirm the missing fact ``(X, r, answer)``;
+6. ``propose_triples`` for the edges the fallbacks supplied on the best answer's path, when
    they reach the write threshold; ``finish`` with the answers by score.
 """
 
@@ -56,12 +58,33 @@ class SymbolicPolicy:
                 break  # the plan holds in the graph
         answers = sorted(scores, key=lambda a: (-scores[a], a))
         if answers:
+            self._confirm_asked(ex, question, topic, answers[0], inferred)
             edges, key = inferred[answers[0]]
             best = [(t, c) for t, c in edges if c >= ex.config.min_confidence]
             if best and ex.steps_left > 1:
                 ex.act("The fallbacks supplied edges on the best answer's path: propose them.", "propose_triples",
                        {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best], "plan": key})
         ex.act(f"Answer by plan score: {', '.join(answers[:3]) or 'none'}.", "finish", {"answers": answers[:10]})
+
+    @staticmethod
+    def _confirm_asked(ex: Any, question: str, topic: str, answer: str, inferred: dict[str, Any]) -> None:
+        """A question of the one-relation form ``what is the r of [X]`` (it names one relation and
+        brackets its topic, as generated questions do) answered along another path: the missing
+        fact ``(X, r, answer)`` is worth writing if the rules predict it too."""
+        from nesykg.agents.text import normalize
+
+        words = f" {normalize(question)} "
+        asked = [r for r in ex.ws.graph.relations if normalize(r) and f" {normalize(r)} " in words]
+        if "[" not in question or len(asked) != 1 or (topic, asked[0], answer) in ex.ws.graph or ex.steps_left <= 3:
+            return
+        if "rules" not in ex.ws.predictors:
+            return
+        ok, obs = ex.act(f"The question asks {asked[0]!r} of {topic!r}: do the rules predict {answer!r} too?",
+                         "predict_links", {"head": topic, "relation": asked[0], "top_k": 3, "model": "rules"})
+        for item in obs.get("items", []) if ok else []:
+            if item["entity"] == answer:
+                edges, key = inferred[answer]
+                inferred[answer] = (edges + [((topic, asked[0], answer), item["confidence"])], key)
 
     def _walk(self, ex: Any, start: str, plan: Plan, steps: list[str], conf: float,
               edges: list[tuple[tuple[str, str, str], float]]) -> Found:
