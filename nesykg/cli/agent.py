@@ -120,6 +120,10 @@ def demo_step(ctx: Any) -> None:
 
     out, ds, st = ctx.console, ctx.dataset, ctx.store
     out.rule("[bold]Agent: questions over Countries with facts missing")
+    rules_run = getattr(ctx, "extras", {}).get("rules_run_id")
+    if rules_run:  # the rules step materialised conclusions: take them back, the agent must find its own
+        out.print(f"undo {rules_run} (the rules step's conclusions): removed {st.undo(rules_run)} triple(s)",
+                  highlight=False, markup=False)
     tests = [(h, r, t) for h, r, t in ds.splits["test"] if r == "locatedin"][:4]
     # the facts removed: where the test countries lie (their subregion), so that the agent must infer it
     gone = [(ds.iri(h), ds.iri("locatedin"), o) for h, _, _ in tests for _, _, o in st.triples((ds.iri(h), ds.iri("locatedin"), None))]

@@ -63,9 +63,9 @@ def store_step(ctx: DemoContext) -> None:
 
 def _steps() -> list[Callable[[DemoContext], None]]:
     """The demo's steps, in order (imported lazily: each may need torch)."""
-    from nesykg.cli import linkpred, queries, rules
+    from nesykg.cli import agent, linkpred, queries, rules
 
-    return [store_step, linkpred.demo_step, rules.demo_step, queries.demo_step]
+    return [store_step, linkpred.demo_step, rules.demo_step, queries.demo_step, agent.demo_step]
 
 
 def demo(
