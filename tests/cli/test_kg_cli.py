@@ -129,6 +129,11 @@ def test_console_script_help_and_demo(tmp_path):
     demo = subprocess.run([str(exe), "demo", "--store", str(tmp_path / "demo")], capture_output=True, text=True, timeout=600)
     assert demo.returncode == 0, demo.stderr
     assert "answers: austria, belgium, france, luxembourg, netherlands, switzerland" in demo.stdout
+    # the complex query needs a fact the store lacks, and the agent writes back, explains and undoes
+    out = " ".join(demo.stdout.split())
+    assert "(NOT in the store: predicted by ComplEx)" in out
+    assert "what is the locatedin of [san_marino] ? -> europe" in out
+    assert "method agent:symbolic:rules" in out and "removed 1 triple(s)" in out
 
 
 def test_an_interrupted_bulk_import_is_reported_when_the_store_opens(umls_store, capsys):
