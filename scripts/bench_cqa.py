@@ -52,7 +52,7 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def get_model(kg: TensorKG, name: str, work: Path) -> Any:
+def get_model(kg: TensorKG, name: str, work: Path, train_missing: bool = False) -> Any:
     from nesykg.reasoners.checkpoint import load_predictor
     from nesykg.reasoners.defaults import default_config
     from nesykg.reasoners.training import train
@@ -60,16 +60,19 @@ def get_model(kg: TensorKG, name: str, work: Path) -> Any:
     folder = work / f"{name}-complex"
     if (folder / "metrics.json").is_file():
         return load_predictor(folder, expect=kg.vocab)
+    if (folder / "model.pt").is_file() and not train_missing:
+        log(f"  {folder}: an interrupted run, using its best weights so far (--train-missing to finish it)")
+        return load_predictor(folder, expect=kg.vocab)
     t0 = time.perf_counter()
     model, result = train(kg, default_config(name, "complex"), folder, dataset=name)
     log(f"  trained ComplEx on {name} in {time.perf_counter() - t0:.0f} s, test MRR {result.metrics['test']['mrr']:.3f}")
     return load_predictor(folder, expect=kg.vocab)
 
 
-def bench_dataset(key: str, data: Path, work: Path, num: int, seed: int) -> dict[str, Any]:
+def bench_dataset(key: str, data: Path, work: Path, num: int, seed: int, train_missing: bool = False) -> dict[str, Any]:
     ds = load_dataset(data / DATASETS[key], name=key.replace("-", "_"))
     kg = TensorKG.from_dataset(ds)
-    model = get_model(kg, ds.name, work)
+    model = get_model(kg, ds.name, work, train_missing)
     model.eval() if hasattr(model, "eval") else None
     graphs = nested_graphs(kg, "test")
     t0 = time.perf_counter()
@@ -189,6 +192,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scale", action="store_true")
+    ap.add_argument("--train-missing", action="store_true", help="finish an interrupted training run under --work")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -198,7 +202,7 @@ def main() -> None:
     results = []
     for key in args.datasets.split(","):
         log(f"{key}:")
-        res = bench_dataset(key, args.data, args.work, args.num, args.seed)
+        res = bench_dataset(key, args.data, args.work, args.num, args.seed, args.train_missing)
         print_dataset(res)
         sys.stdout.flush()
         results.append(res)
