@@ -139,7 +139,7 @@ def _store_graph(store: str, predictor: Any, checkpoint: Path) -> Any:
         except InputError as e:
             raise VocabularyMismatchError(
                 f"the store {store} does not match the vocabulary of checkpoint {checkpoint} "
-                f"({predictor.num_entities} entities, {predictor.num_relations} relations): {e}"
+                f"({len(predictor.vocab.entities)} entities, {len(predictor.vocab.relations)} relations): {e}"
             ) from None
     return kg
 
