@@ -15,8 +15,9 @@ committed with provenance (`nesykg.agents.writeback`) unless it is a dry run.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nesykg.agents.kgview import split_step
 from nesykg.agents.planner import Planner
@@ -24,6 +25,9 @@ from nesykg.agents.tools import Episode, call_tool
 from nesykg.agents.tools.base import Support
 from nesykg.agents.workspace import Workspace
 from nesykg.agents.writeback import DEFAULT_MIN_CONFIDENCE, commit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.agents.memory import Memory
 
 __all__ = ["AgentConfig", "AgentResult", "Executor", "DOCUMENT_CONFIDENCE"]
 
@@ -67,6 +71,8 @@ class AgentResult:
     policy: str
     finished: bool
     plans: list[dict[str, Any]] = field(default_factory=list)
+    topic: str | None = None
+    plan: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +83,8 @@ class AgentResult:
             "steps": self.steps,
             "seconds": round(self.seconds, 4),
             "run_id": self.run_id,
+            "topic": self.topic,
+            "plan": self.plan,
             "plans": self.plans,
             "written": [list(t) for t in self.written],
             "proposals": self.proposals,
@@ -96,6 +104,9 @@ class Executor:
         planner: the planner (one without exemplars when ``None``).
         policy: a policy name (``symbolic``, ``llm``) or instance (`nesykg.agents.policies`).
         config: budgets, threshold, dry run.
+        memory: where every answered question is recorded (`nesykg.agents.memory`), with its gold
+            answers when `ask` is given them or `labels` knows the question.
+        labels: gold answers by question text (e.g. of an evaluation set), for the memory.
         **policy_options: passed to the policy's constructor (``model=`` for ``llm``).
     """
 
@@ -105,6 +116,8 @@ class Executor:
         planner: Planner | None = None,
         policy: str | Any = "symbolic",
         config: AgentConfig | None = None,
+        memory: Memory | None = None,
+        labels: Mapping[str, Sequence[str]] | None = None,
         **policy_options: Any,
     ):
         from nesykg.agents.policies import make_policy
@@ -115,6 +128,9 @@ class Executor:
         self.policy = make_policy(policy, **policy_options) if isinstance(policy, str) else policy
         self.ep: Episode = Episode(ws)
         self.trace: list[dict[str, Any]] = []
+        self.memory = memory
+        self.labels = dict(labels or {})
+        self._step_plans: list[str] = []
 
     # ------------------------------------------------------------------ acting
     @property
@@ -126,6 +142,7 @@ class Executor:
         if self.steps_left <= 0:
             raise BudgetExhausted
         ok, obs = call_tool(self.ep, action, arguments)
+        self._step_plans.append(str(self.ep.notes.get("plan", "")))
         self.trace.append(
             {"step": len(self.trace) + 1, "thought": thought, "action": action, "arguments": arguments, "ok": ok, "observation": obs}
         )
@@ -136,6 +153,7 @@ class Executor:
         it counts against the budget like any other."""
         if self.steps_left <= 0:
             raise BudgetExhausted
+        self._step_plans.append(str(self.ep.notes.get("plan", "")))
         self.trace.append(
             {"step": len(self.trace) + 1, "thought": thought, "action": action, "arguments": arguments, "ok": False,
              "observation": observation}
@@ -191,8 +209,9 @@ class Executor:
         return sorted(((e, c, s, "documents") for c, s in out.items()), key=lambda x: -x[2])[: self.config.fallback_k]
 
     # ------------------------------------------------------------------ running
-    def ask(self, question: str, topic: str | None = None) -> AgentResult:
-        """Answer one question; commits accepted proposals unless `AgentConfig.dry_run`."""
+    def ask(self, question: str, topic: str | None = None, gold: Sequence[str] | None = None) -> AgentResult:
+        """Answer one question; commits accepted proposals unless `AgentConfig.dry_run`; records the
+        trajectory (with `gold`, else the `labels` entry of the question) when there is a memory."""
         from nesykg.kg.provenance import new_run_id
 
         t0 = time.perf_counter()
@@ -200,13 +219,14 @@ class Executor:
         if topic:
             self.ep.notes["topic"] = topic
         self.trace = []
+        self._step_plans = []
         try:
             self.policy.run(self, question)
         except BudgetExhausted:
             pass
         run_id = new_run_id("agent")
         written = commit(self.ws, self.ep.proposals, run_id, question, self.policy.name, self.config.dry_run)
-        return AgentResult(
+        res = AgentResult(
             question,
             list(self.ep.answers),
             self.trace,
@@ -218,4 +238,28 @@ class Executor:
             self.policy.name,
             self.ep.finished,
             list(self.ep.notes.get("plans", [])),
+            topic or self._topic(),
         )
+        res.plan = self._plan_of(res.answers[0]) if res.answers else ""
+        if self.memory is not None:
+            self.memory.record(res, gold if gold is not None else self.labels.get(question))
+        return res
+
+    def _topic(self) -> str | None:
+        """The topic the policy settled on, else the first entity found in the question."""
+        if self.ep.notes.get("topic"):
+            return str(self.ep.notes["topic"])
+        for s in self.trace:
+            if s["action"] == "search_entities" and s["ok"] and s["observation"].get("items"):
+                return str(s["observation"]["items"][0]["entity"])
+        return None
+
+    def _plan_of(self, answer: str) -> str:
+        """The plan being followed (the policy's ``notes["plan"]``) at the first step reaching `answer`."""
+        for s, plan in zip(self.trace, self._step_plans):
+            obs = s["observation"] if s["ok"] else {}
+            reached = obs.get("answers", []) if s["action"] == "follow_path" else (
+                [i.get("entity") for i in obs.get("items", [])] if s["action"] == "predict_links" else [])
+            if plan and answer in reached:
+                return plan
+        return ""

@@ -14,7 +14,7 @@ Following SymAgent's planner (Liu et al., WWW 2025):
    ``r`` (mined and expert) as alternatives, scored by the rule's confidence;
 4. **rank** plans by the posterior mixed with the nearest exemplars' votes (similarity x
    precision), times the plan's
-   learned weight (`nesykg.agents.memory`), times `BROKEN` for each step the graph cannot
+   learned weight (`nesykg.agents.learning`), times `BROKEN` for each step the graph cannot
    follow from the question's topic (plans are grounded), normalised to sum 1.
 
 The same exemplars are the few-shot demonstrations of the LLM policy (`demonstrations`).
@@ -119,7 +119,8 @@ class Planner:
         exemplars: solved questions (with answers; topic and gold path when known).
         max_length: longest path sampled.
         k: exemplars retrieved per question.
-        weights: learned plan weights (``plan key -> multiplier``, `nesykg.agents.memory`).
+        weights: learned plan weights (``plan key -> multiplier``, `nesykg.agents.learning`).
+        rule_weights: learned rule weights (``rule text -> multiplier``) of rule-body plans.
     """
 
     def __init__(
@@ -129,11 +130,14 @@ class Planner:
         max_length: int = 2,
         k: int = 10,
         weights: Mapping[str, float] | None = None,
+        rule_weights: Mapping[str, float] | None = None,
     ):
         self.ws = ws
         self.max_length = max_length
         self.k = k
         self.weights = dict(weights or {})
+        self.rule_weights = dict(rule_weights or {})
+        self.learned: set[tuple[str, str | None]] = set()
         self.exemplars: list[_Exemplar] = []
         self._bm25: BM25 | None = None
         self._prior: dict[tuple[str, ...], float] = defaultdict(float)
@@ -171,6 +175,23 @@ class Planner:
                         self._counts[p][t] += w / total
                         self._vocab.add(t)
         self._bm25 = None
+
+    def apply_learned(self, state: Mapping[str, Any]) -> int:
+        """Take a learned state (`nesykg.agents.learning.learn`): its plan and rule weights replace
+        the current ones, its exemplars not yet added are added; returns how many were added."""
+        from nesykg.agents.questions import Question
+
+        self.weights = {str(k): float(v) for k, v in state.get("weights", {}).items()}
+        self.rule_weights = {str(k): float(v) for k, v in state.get("rule_weights", {}).items()}
+        new = []
+        for e in state.get("exemplars", []):
+            key = (str(e["text"]), e.get("topic"))
+            if key not in self.learned:
+                self.learned.add(key)
+                path = tuple(e.get("path", ()))
+                new.append(Question(key[0], tuple(e["answers"]), key[1], path, id=str(e.get("id", ""))))
+        self.add_exemplars(new)
+        return len(new)
 
     def _classify(self, toks: list[str]) -> dict[tuple[str, ...], float]:
         """Naive Bayes over the exemplars' paths: ``P(path | words)``, from every exemplar at once."""
@@ -236,7 +257,8 @@ class Planner:
             for rule in self.ws.rules_for(p[0]):
                 body = rule_path(rule)
                 if body and len(body) <= self.max_length + 1 and body not in scores:
-                    scores[body] = scores[p] * rule.confidence * RULE_DISCOUNT
+                    learned = self.rule_weights.get(rule.text, 1.0)
+                    scores[body] = scores[p] * rule.confidence * RULE_DISCOUNT * learned
                     source[body] = ("rule", rule.text)
         g = self.ws.graph
         for p in scores:

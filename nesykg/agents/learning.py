@@ -1,0 +1,215 @@
+"""Self-learning: the planner learns offline from the outcomes of recorded trajectories.
+
+>>> with Memory("agent.db") as mem:
+...     agent = Executor(ws, planner, memory=mem)
+...     for q in training: agent.ask(q.text, gold=q.answers)      # trajectories with outcomes
+...     state = learn(mem, planner)                                # planner updated, state saved
+>>> Planner(ws, exemplars).apply_learned(Memory("agent.db").load_state())   # a later session
+
+`learn` reads every trajectory with gold answers and a topic entity:
+
+* a **success** (top answer gold) credits the plan the top answer came from, and is kept as an
+  exemplar (question, topic, gold answers, that plan as its path);
+* a **failure** blames the plan that gave the wrong top answer; the best-ranked of the plans
+  the planner offered then that reaches a gold answer in the graph is credited instead and
+  becomes the exemplar's path (with ``corrections``; when none does, the question is kept
+  with its gold answers and the planner samples the paths linking its topic to them);
+* each plan's weight is ``2 (credits + 1) / (credits + blames + 2)`` clipped to
+  [`MIN_WEIGHT`, `MAX_WEIGHT`] (1 without evidence); a rule-body plan's counts also weigh
+  its rule (`Planner.rule_weights`).
+
+The state (weights, counts, exemplars) is recomputed from the whole memory each time, saved in
+it as JSON, and applied to the planner (`Planner.apply_learned`). `learn_and_evaluate` runs
+the protocol of ``nesykg agent learn``: validation Hits@1, passes over the training
+questions (recorded, then learned from), validation Hits@1 again. Learning never writes to
+the store: its passes are dry runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from nesykg.agents.memory import Memory, Trajectory
+from nesykg.agents.planner import Planner
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.agents.evaluation import AgentReport
+    from nesykg.agents.executor import AgentConfig
+    from nesykg.agents.kgview import KGView
+    from nesykg.agents.questions import Question
+    from nesykg.agents.workspace import Workspace
+    from nesykg.progress import Progress
+
+__all__ = [
+    "learn",
+    "load_learned",
+    "learn_and_evaluate",
+    "plan_weight",
+    "LearningReport",
+    "MIN_WEIGHT",
+    "MAX_WEIGHT",
+]
+
+MIN_WEIGHT = 0.25
+"""Least multiplier of a plan that always failed."""
+MAX_WEIGHT = 2.0
+"""Largest multiplier of a plan that always succeeded."""
+
+
+def plan_weight(credits: int, blames: int) -> float:
+    """``2 (c + 1) / (c + b + 2)``, clipped: 1 without evidence, towards 2 (0) with successes (failures)."""
+    return min(MAX_WEIGHT, max(MIN_WEIGHT, 2.0 * (credits + 1) / (credits + blames + 2)))
+
+
+def _steps(t: Trajectory, key: str, graph: KGView) -> tuple[str, ...] | None:
+    """The relation steps of plan `key`: as the trajectory followed them, else split at ``/``."""
+    for a in t.actions:
+        rels = a["arguments"].get("relations") if isinstance(a.get("arguments"), dict) else None
+        if a["action"] == "follow_path" and isinstance(rels, list) and "/".join(map(str, rels)) == key:
+            return tuple(map(str, rels))
+    parts = tuple(key.split("/"))
+    return parts if all(graph.has_relation(p.removeprefix("inv:")) for p in parts) else None
+
+
+def _outcome(t: Trajectory, graph: KGView, corrections: bool) -> tuple[str, str, dict[str, Any] | None]:
+    """(credited plan, blamed plan, exemplar) of one trajectory with gold and topic."""
+    assert t.gold is not None and t.topic
+    exemplar = {
+        "text": t.question,
+        "topic": t.topic,
+        "answers": list(t.gold),
+        "path": [],
+        "id": f"memory:{t.id}",
+    }
+    if t.success:
+        steps = _steps(t, t.plan, graph) if t.plan else None
+        return t.plan, "", {**exemplar, "path": list(steps or ())}
+    gold = set(t.gold)
+    if corrections and graph.has_entity(t.topic):
+        for p in t.plans:
+            if p["plan"] == t.plan:  # the plan that answered wrong
+                continue
+            steps = _steps(t, p["plan"], graph)
+            if steps and gold & set(graph.follow([t.topic], steps)):
+                return p["plan"], t.plan, {**exemplar, "path": list(steps)}
+    return "", t.plan, exemplar if corrections else None
+
+
+def learn(memory: Memory, planner: Planner, corrections: bool = True, save: bool = True) -> dict[str, Any]:
+    """Recompute the learned state from every trajectory in `memory` with gold answers and a topic,
+    apply it to `planner` and (with `save`) store it in the memory; returns the state (JSON-able)."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    rule_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    exemplars: dict[tuple[str, str], dict[str, Any]] = {}
+    used = 0
+    g = planner.ws.graph
+    for t in memory.trajectories():
+        if t.gold is None or not t.topic:
+            continue
+        used += 1
+        credit, blame, ex = _outcome(t, g, corrections)
+        rules = {p["plan"]: p.get("rule", "") for p in t.plans}
+        for key, i in ((credit, 0), (blame, 1)):
+            if key:
+                counts[key][i] += 1
+                if rules.get(key):
+                    rule_counts[rules[key]][i] += 1
+        key2 = (t.question, t.topic)
+        if ex is not None and (key2 not in exemplars or (ex["path"] and not exemplars[key2]["path"])):
+            exemplars[key2] = ex
+    state = {
+        "version": 1,
+        "trajectories": used,
+        "learned_at": time.time(),
+        "counts": {k: v for k, v in sorted(counts.items())},
+        "weights": {k: plan_weight(*v) for k, v in sorted(counts.items())},
+        "rule_weights": {k: plan_weight(*v) for k, v in sorted(rule_counts.items())},
+        "exemplars": list(exemplars.values()),
+    }
+    planner.apply_learned(state)
+    if save:
+        memory.save_state(state)
+    return state
+
+
+def load_learned(memory: Memory, planner: Planner) -> dict[str, Any] | None:
+    """Apply the state the memory holds to `planner` (nothing before the first `learn`); returns it."""
+    state = memory.load_state()
+    if state is not None:
+        planner.apply_learned(state)
+    return state
+
+
+@dataclass
+class LearningReport:
+    """Validation before and after learning, and each training pass."""
+
+    before: AgentReport
+    after: AgentReport
+    passes: list[dict[str, Any]] = field(default_factory=list)
+    trajectories: int = 0
+    exemplars_learned: int = 0
+    weights: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for k in ("before", "after"):
+            out[k].pop("scored_ids", None)
+        return out
+
+
+def learn_and_evaluate(
+    ws: Workspace,
+    train: Sequence[Question],
+    valid: Sequence[Question],
+    memory: Memory,
+    exemplars: Sequence[Question] = (),
+    passes: int = 1,
+    policy: str = "symbolic",
+    config: AgentConfig | None = None,
+    corrections: bool = True,
+    progress: Progress | None = None,
+    **policy_options: Any,
+) -> LearningReport:
+    """Validation Hits@1 with the planner as the memory left it, then `passes` times: answer every
+    training question (recorded with its gold answers) and `learn`; then validation Hits@1 again.
+    Validation questions are not recorded; nothing is written to the store (dry runs)."""
+    from nesykg.agents.evaluation import evaluate_agent
+    from nesykg.agents.executor import AgentConfig, Executor
+
+    cfg = replace(config or AgentConfig(), dry_run=True)
+    planner = Planner(ws, exemplars)
+    load_learned(memory, planner)
+    judge = Executor(ws, planner, policy, cfg, **policy_options)
+    before = evaluate_agent(judge, valid, progress=progress)
+    agent = Executor(ws, planner, policy, cfg, memory=memory, **policy_options)
+    rows, state = [], None
+    for i in range(passes):
+        hits = 0
+        for j, q in enumerate(train):
+            res = agent.ask(q.text, gold=q.answers)
+            hits += bool(res.answers) and res.answers[0] in q.answers
+            if progress is not None:
+                progress(f"training pass {i + 1}", j + 1, len(train))
+        state = learn(memory, planner, corrections)
+        rows.append(
+            {
+                "pass": i + 1,
+                "train_hits_at_1": hits / max(1, len(train)),
+                "exemplars": len(state["exemplars"]),
+                "weights": len(state["weights"]),
+            }
+        )
+    after = evaluate_agent(judge, valid, progress=progress)
+    return LearningReport(
+        before,
+        after,
+        rows,
+        len(memory),
+        len(state["exemplars"]) if state else 0,
+        len(state["weights"]) if state else 0,
+    )
