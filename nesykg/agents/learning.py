@@ -48,6 +48,8 @@ __all__ = [
     "learn",
     "load_learned",
     "learn_and_evaluate",
+    "run_learning_eval",
+    "evaluate_with_memory",
     "plan_weight",
     "LearningReport",
     "MIN_WEIGHT",
@@ -154,6 +156,9 @@ class LearningReport:
     trajectories: int = 0
     exemplars_learned: int = 0
     weights: int = 0
+    seed_exemplars: int = 0
+    training: int = 0
+    dropped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -213,3 +218,81 @@ def learn_and_evaluate(
         len(state["exemplars"]) if state else 0,
         len(state["weights"]) if state else 0,
     )
+
+
+def run_learning_eval(
+    questions: Sequence[Question],
+    kb: Sequence[tuple[str, str, str]] | None,
+    memory: Memory,
+    valid: Sequence[Question] | None = None,
+    exemplars: Sequence[Question] = (),
+    seed_share: float = 0.0,
+    limit: int | None = None,
+    drop: float = 0.0,
+    seed: int = 0,
+    passes: int = 1,
+    ws: Workspace | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> LearningReport:
+    """The protocol of ``nesykg agent learn`` and ``bench_agent.py --learn``: validation questions
+    are `valid`, else a seeded grouped 20% of `questions` (`split_exemplars`); `seed_share` of the
+    training questions (grouped, seeded) go to the planner directly as exemplars, beside
+    `exemplars`; `limit` samples the validation questions; `drop` removes that share of their gold
+    path triples from `kb` before the workspace is built (over `ws` when no `kb` is given).
+    `options` go to `learn_and_evaluate`."""
+    from nesykg.agents.questions import drop_path_triples, sample, split_exemplars
+    from nesykg.agents.workspace import Workspace
+
+    train, val = (list(questions), list(valid)) if valid is not None else split_exemplars(questions, seed)
+    scored = sample(val, limit, seed)
+    given = list(exemplars)
+    if seed_share > 0:
+        more, train = split_exemplars(train, seed, seed_share)
+        given += more
+    removed: list[tuple[str, str, str]] = []
+    if kb is not None:
+        kept, removed = drop_path_triples(kb, scored, drop, seed) if drop else (list(kb), [])
+        ws = Workspace.from_triples(kept, "kb")
+    if ws is None:
+        raise ValueError("run_learning_eval needs a kb or a workspace")
+    rep = learn_and_evaluate(ws, train, scored, memory, given, passes, progress=progress, **options)
+    rep.seed_exemplars, rep.training, rep.dropped = len(given), len(train), len(removed)
+    return rep
+
+
+def evaluate_with_memory(
+    questions: Sequence[Question],
+    kb: Sequence[tuple[str, str, str]],
+    memory: Memory,
+    exemplars: Sequence[Question] | None = None,
+    limit: int | None = None,
+    drop: float = 0.0,
+    seed: int = 0,
+    policy: str = "symbolic",
+    config: AgentConfig | None = None,
+    progress: Progress | None = None,
+    **policy_options: Any,
+) -> AgentReport:
+    """`run_agent_eval`'s protocol with a memory: the planner starts from the memory's learned
+    state, and every scored question is recorded in it with its gold answers (so a later `learn`
+    uses them: do not evaluate again on questions learned from)."""
+    from nesykg.agents.evaluation import evaluate_agent
+    from nesykg.agents.executor import Executor
+    from nesykg.agents.questions import drop_path_triples, sample, split_exemplars
+    from nesykg.agents.workspace import Workspace
+
+    t0 = time.perf_counter()
+    if exemplars is None:
+        exemplars, questions = split_exemplars(questions, seed)
+    scored = sample(questions, limit, seed)
+    kept, removed = drop_path_triples(kb, scored, drop, seed) if drop else (list(kb), [])
+    ws = Workspace.from_triples(kept, "kb")
+    planner = Planner(ws, exemplars)
+    load_learned(memory, planner)
+    labels = {q.text: q.answers for q in scored}
+    agent = Executor(ws, planner, policy, config, memory=memory, labels=labels, **policy_options)
+    setup = time.perf_counter() - t0
+    report = evaluate_agent(agent, scored, removed, progress)
+    report.setup_seconds, report.dropped, report.exemplars = setup, len(removed), len(exemplars)
+    return report

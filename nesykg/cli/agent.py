@@ -20,7 +20,17 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Chat model of 
 BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="Server of the chat model (an OpenAI-compatible local one).")]
 StepsOpt = Annotated[int, typer.Option("--max-steps", help="Tool calls per question.")]
 ConfOpt = Annotated[float, typer.Option("--min-confidence", help="Least confidence of a triple written back.")]
+MemoryOpt = Annotated[Optional[Path], typer.Option(
+    "--memory", help="Agent memory (SQLite file, created when missing): its learned state is used, questions are recorded.")]
 FormatOpt = Annotated[Optional[str], typer.Option("--format", help="pathquestion or metaqa (default: guessed).")]
+
+
+def _open_memory(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from nesykg.agents.memory import Memory
+
+    return Memory(path)
 
 
 def _policy_options(policy: str, model: str | None, base_url: str | None) -> dict[str, Any]:
@@ -42,6 +52,8 @@ def ask(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate proposed triples but write nothing.")] = False,
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
+    memory: MemoryOpt = None,
+    gold: Annotated[Optional[list[str]], typer.Option("--gold", help="A right answer (repeatable), recorded in --memory.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer one question over a store; triples found on the way are validated and written to
@@ -51,12 +63,21 @@ def ask(
     from nesykg.cli.common import open_cli_store
 
     st = open_cli_store(store)
+    mem = _open_memory(memory)
     with st:
         ws = Workspace.open(st, checkpoint=checkpoint or None, rules=rules or None, documents=documents)
         planner = Planner(ws, load_questions(exemplars) if exemplars else ())
-        agent = Executor(ws, planner, policy, AgentConfig(max_steps, min_confidence, dry_run),
+        if mem is not None:
+            from nesykg.agents.learning import load_learned
+
+            load_learned(mem, planner)
+        agent = Executor(ws, planner, policy, AgentConfig(max_steps, min_confidence, dry_run), memory=mem,
                          **_policy_options(policy, model, base_url))
-        res = agent.ask(question)
+        try:
+            res = agent.ask(question, gold=gold or None)
+        finally:
+            if mem is not None:
+                mem.close()
     if as_json:
         print_json(res.as_dict() if trace else {k: v for k, v in res.as_dict().items() if k != "trace"})
         return
@@ -89,6 +110,7 @@ def evaluate(
     base_url: BaseUrlOpt = None,
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
+    memory: MemoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hits@1, F1, write-back precision, steps per question and latency on a question set."""
@@ -99,9 +121,18 @@ def evaluate(
 
     qs = load_questions(questions, format)  # type: ignore[arg-type]
     ex = load_questions(exemplars, format) if exemplars else None  # type: ignore[arg-type]
+    cfg = AgentConfig(max_steps, min_confidence)
+    mem = _open_memory(memory)
     with stage_progress() as bar:
-        rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, AgentConfig(max_steps, min_confidence),
-                             progress=bar, **_policy_options(policy, model, base_url))
+        if mem is None:
+            rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg,
+                                 progress=bar, **_policy_options(policy, model, base_url))
+        else:
+            from nesykg.agents.learning import evaluate_with_memory
+
+            with mem:
+                rep = evaluate_with_memory(qs, load_kb(kb), mem, ex, limit, drop, seed, policy, cfg,
+                                           progress=bar, **_policy_options(policy, model, base_url))
     if as_json:
         print_json(rep.as_dict())
         return
@@ -111,6 +142,82 @@ def evaluate(
               f"{rep.dropped} gold-path triples removed)", highlight=False, soft_wrap=True)
     out.print(f"Hits@1 {rep.hits_at_1:.3f}   F1 {rep.f1:.3f}   write-back precision {prec}", highlight=False, soft_wrap=True)
     out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def learn(
+    memory: Annotated[Path, typer.Option("--memory", help="Agent memory (SQLite file, created when missing).")],
+    questions: Annotated[Optional[Path], typer.Option("--questions", help="Training questions with gold answers.")] = None,
+    kb: Annotated[Optional[Path], typer.Option("--kb", help="KB file to answer over (default: the store).")] = None,
+    valid: Annotated[Optional[Path], typer.Option("--valid", help="Validation questions (default: a seeded 20% of --questions).")] = None,
+    exemplars: Annotated[Optional[Path], typer.Option("--exemplars", help="Solved questions the planner starts with.")] = None,
+    seed_share: Annotated[float, typer.Option("--seed-share", help="Share of the training questions given as exemplars.")] = 0.0,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Passes over the training questions.")] = 1,
+    format: FormatOpt = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Score a seeded sample of N validation questions.")] = None,
+    drop: Annotated[float, typer.Option("--drop-path-triples", help="Share of the validation gold-path triples removed (seeded).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the splits, sample and removal.")] = 0,
+    store: StoreOpt = DEFAULT_STORE,
+    policy: PolicyOpt = "symbolic",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    max_steps: StepsOpt = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Update the planner from outcomes: answer the training questions (dry runs, recorded in the
+    memory with their gold answers), learn plan and rule weights and exemplars, and print validation
+    Hits@1 before and after. Without --questions, re-learn from what the memory holds."""
+    from nesykg.agents import AgentConfig
+    from nesykg.agents.learning import learn as learn_state
+    from nesykg.agents.learning import run_learning_eval
+    from nesykg.agents.memory import Memory
+    from nesykg.agents.questions import load_kb, load_questions
+    from nesykg.cli.progress import stage_progress
+
+    out = console()
+    with Memory(memory) as mem:
+        if questions is None:
+            from nesykg.agents import Planner, Workspace
+            from nesykg.cli.common import open_cli_store
+
+            with open_cli_store(store) as st:
+                state = learn_state(mem, Planner(Workspace.open(st)))
+            info = {"memory": str(memory), **mem.stats(), "learned_from": state["trajectories"],
+                    "exemplars": len(state["exemplars"]), "weights": state["weights"]}
+            if as_json:
+                print_json(info)
+            else:
+                out.print(f"learned from {state['trajectories']} of {info['trajectories']} trajectories in {memory}: "
+                          f"{len(state['exemplars'])} exemplars, {len(state['weights'])} plan weights",
+                          highlight=False, soft_wrap=True, markup=False)
+            return
+        qs = load_questions(questions, format)  # type: ignore[arg-type]
+        val = load_questions(valid, format) if valid else None  # type: ignore[arg-type]
+        ex = load_questions(exemplars, format) if exemplars else ()  # type: ignore[arg-type]
+        kb_triples = load_kb(kb) if kb else None
+        with stage_progress() as bar:
+            if kb_triples is None:
+                from nesykg.agents import Workspace
+                from nesykg.cli.common import open_cli_store
+
+                with open_cli_store(store) as st:
+                    rep = run_learning_eval(qs, None, mem, val, ex, seed_share, limit, drop, seed, passes,
+                                            ws=Workspace.open(st), progress=bar, policy=policy,
+                                            config=AgentConfig(max_steps), **_policy_options(policy, model, base_url))
+            else:
+                rep = run_learning_eval(qs, kb_triples, mem, val, ex, seed_share, limit, drop, seed, passes,
+                                        progress=bar, policy=policy, config=AgentConfig(max_steps),
+                                        **_policy_options(policy, model, base_url))
+    if as_json:
+        print_json(rep.as_dict())
+        return
+    out.print(f"trained on {rep.training} questions ({passes} pass(es), {rep.seed_exemplars} given as exemplars); "
+              f"memory {memory}: {rep.trajectories} trajectories, {rep.exemplars_learned} learned exemplars, "
+              f"{rep.weights} plan weights", highlight=False, soft_wrap=True, markup=False)
+    for p in rep.passes:
+        out.print(f"pass {p['pass']}: training Hits@1 {p['train_hits_at_1']:.3f}", highlight=False, markup=False)
+    out.print(f"validation ({rep.before.questions} questions): Hits@1 before {rep.before.hits_at_1:.3f}, "
+              f"after {rep.after.hits_at_1:.3f}", highlight=False, soft_wrap=True, markup=False)
 
 
 def demo_step(ctx: Any) -> None:

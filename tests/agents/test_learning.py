@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 
-from nesykg.agents.executor import AgentConfig, Executor
-from nesykg.agents.learning import learn, learn_and_evaluate, load_learned, plan_weight
+from nesykg.agents.learning import learn, learn_and_evaluate, plan_weight
 from nesykg.agents.memory import Memory, Trajectory
 from nesykg.agents.planner import Planner
 from nesykg.agents.questions import Question
@@ -100,46 +99,6 @@ def test_a_failure_blames_its_plan_and_credits_the_plan_that_reaches_gold(tmp_pa
     )
 
 
-def test_memory_records_trajectories_and_the_state_survives_reopening(tmp_path):
-    kb, qs = family(4)
-    ws = Workspace.from_triples(kb, "fam", mine=False)
-    path = tmp_path / "agent.db"
-    seed = [q for q in qs if q.text.startswith("is [")][:2]
-    with Memory(path) as mem:
-        agent = Executor(ws, Planner(ws, seed), config=AgentConfig(dry_run=True), memory=mem)
-        q = next(q for q in qs if q.text.startswith("is [") and q not in seed)
-        res = agent.ask(q.text, gold=q.answers)
-        agent.ask("is [pa1] 's kid a boy or a girl ?")  # gold unknown
-        [t1, t2] = mem.trajectories()
-        assert (t1.question, t1.topic, t1.plan, t1.success) == (q.text, q.topic, "children/gender", True)
-        assert t1.answers == tuple(res.answers) and t1.gold == q.answers
-        assert [a["action"] for a in t1.actions] == [s["action"] for s in res.trace]
-        assert t2.gold is None and t2.success is None
-        assert mem.trajectories(success=True) == [t1] and mem.stats() == {
-            "trajectories": 2,
-            "with_gold": 1,
-            "successful": 1,
-        }
-        learn(mem, Planner(ws))
-    with Memory(path) as mem:  # a later session: the planner takes the saved state
-        planner = Planner(ws)
-        state = load_learned(mem, planner)
-        assert state is not None and state["weights"] == {"children/gender": plan_weight(1, 0)}
-        assert [e.question.text for e in planner.exemplars] == [q.text]
-        assert len(mem) == 2
-
-
-def test_not_a_memory_is_refused_in_one_line(tmp_path):
-    import pytest
-
-    from nesykg.errors import InputError
-
-    bad = tmp_path / "notes.db"
-    bad.write_text("hello, not sqlite\n" * 100)
-    with pytest.raises(InputError, match="notes.db: cannot open as an agent memory"):
-        Memory(bad)
-
-
 def test_second_pass_over_training_questions_improves_validation_hits(tmp_path):
     kb, qs = family(24)
     ws = Workspace.from_triples(kb, "fam", mine=False)
@@ -158,3 +117,80 @@ def test_second_pass_over_training_questions_improves_validation_hits(tmp_path):
     assert rep.passes[0]["exemplars"] > len(seeds) and rep.passes[0]["train_hits_at_1"] < 1.0
     assert rep.before.questions == rep.after.questions == len(valid)
     assert sorted(ws.store.triples()) == before  # learning writes nothing
+
+
+def test_cli_learn_prints_before_and_after_and_eval_ask_extend_the_memory(tmp_path, capsys):
+    import json
+
+    from nesykg.cli import main
+
+    kb, qs = family(12)
+    people = sorted({q.topic for q in qs})
+    valid = [q for q in qs if q.topic in people[:6]][:18]
+    train = [q for q in qs if q.topic not in people[:6]][:30]
+    seeds = list({q.path: q for q in train if TEMPLATES[q.path][0].format(q.topic) == q.text}.values())
+
+    def metaqa(name: str, questions: list[Question]) -> str:
+        (tmp_path / name).write_text(
+            "".join(f"{q.text}\t{'|'.join(q.answers)}\n" for q in questions), encoding="utf-8"
+        )
+        return str(tmp_path / name)
+
+    (tmp_path / "kb.txt").write_text("".join(f"{h}|{r}|{t}\n" for h, r, t in kb), encoding="utf-8")
+    db = str(tmp_path / "agent.db")
+    common = ["--memory", db, "--kb", str(tmp_path / "kb.txt"), "--format", "metaqa"]
+    args = [
+        "agent",
+        "learn",
+        *common,
+        "--questions",
+        metaqa("train.txt", train),
+        "--valid",
+        metaqa("valid.txt", valid),
+    ]
+    assert main([*args, "--exemplars", metaqa("seeds.txt", seeds), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["before"]["questions"] == len(valid) and rep["training"] == len(train)
+    assert rep["after"]["hits_at_1"] >= rep["before"]["hits_at_1"] + 0.2
+    # eval with the memory starts from the learned state and records its questions
+    ev = [
+        "agent",
+        "eval",
+        *common,
+        "--questions",
+        metaqa("valid.txt", valid),
+        "--exemplars",
+        str(tmp_path / "seeds.txt"),
+    ]
+    assert main([*ev, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits_at_1"] == rep["after"]["hits_at_1"]
+    with Memory(db) as mem:
+        assert mem.stats()["trajectories"] == len(train) + len(valid)
+    # learn without questions re-learns from the memory (now with the evaluation's trajectories too)
+    store = str(tmp_path / "store")
+    (tmp_path / "kb.tsv").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in kb), encoding="utf-8")
+    assert main(["kg", "load", str(tmp_path / "kb.tsv"), "--store", store]) == 0
+    assert main(["agent", "learn", "--memory", db, "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert f"learned from {len(train) + len(valid)} of {len(train) + len(valid)} trajectories" in out
+    q = valid[0]
+    assert (
+        main(
+            [
+                "agent",
+                "ask",
+                q.text,
+                "--store",
+                store,
+                "--memory",
+                db,
+                *sum((["--gold", a] for a in q.answers), []),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["answers"][0] in q.answers
+    with Memory(db) as mem:
+        last = mem.trajectories()[-1]
+        assert last.question == q.text and last.success is True
