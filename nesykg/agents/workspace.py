@@ -60,7 +60,8 @@ class Workspace:
         graph: the snapshot's edges by names (`KGView`).
         kg: the same snapshot as a `TensorKG` (ids for the predictors).
         namespace: the dataset namespace names are minted in, or ``None`` (names are IRIs).
-        predictors: link predictors by name (``"rules"`` and any checkpoint's model name).
+        predictors: link predictors by name: ``"rules"``, and each checkpoint by its folder's
+            name, made unique with ``-2``, ``-3``... (`_predictor_key`).
         rules: mined, file and expert rules.
         documents: searchable passages (files and entity descriptions).
         schema: the expert graph's schema (`Schema`).
@@ -192,7 +193,17 @@ class Workspace:
             from nesykg.reasoners.checkpoint import load_predictor
 
             model = load_predictor(p)
-            self.predictors[type(model).name or Path(p).name] = model
+            self.predictors[self._predictor_key(Path(p), type(model).name)] = model
+
+    def _predictor_key(self, path: Path, model: str | None) -> str:
+        """A checkpoint's predictor name: its folder's name (``runs/complex-d64`` -> ``complex-d64``),
+        then ``-2``, ``-3``... when taken (two checkpoints of one model both stay)."""
+        base = path.name or path.resolve().name or model or "model"
+        key, n = base, 1
+        while key in self.predictors:
+            n += 1
+            key = f"{base}-{n}"
+        return key
 
     def refresh(self) -> Workspace:
         """A new workspace over the store as it is now (same options)."""

@@ -194,3 +194,25 @@ def test_cli_learn_prints_before_and_after_and_eval_ask_extend_the_memory(tmp_pa
     with Memory(db) as mem:
         last = mem.trajectories()[-1]
         assert last.question == q.text and last.success is True
+
+
+def test_two_checkpoints_of_one_model_are_both_predictors_keyed_by_folder(tmp_path):
+    from nesykg.agents.workspace import Workspace
+    from nesykg.reasoners.config import TrainingConfig
+    from nesykg.reasoners.training import train
+
+    kb, _ = family(4)
+    ws0 = Workspace.from_triples(kb, "fam", mine=False)
+    kg = ws0.kg  # the snapshot the workspace below rebuilds, same ids
+    tiny = dict(model="distmult", dim=4, epochs=1, batch_size=32, eval_every=0)
+    for folder, seed in (("a/dm", 1), ("b/dm", 2), ("rules", 3)):
+        train(kg, TrainingConfig(seed=seed, **tiny), tmp_path / folder)
+    ws = Workspace.from_triples(kb, "fam", mine=False, rules=None,
+                                checkpoint=[tmp_path / "a/dm", tmp_path / "b/dm", tmp_path / "rules"])
+    assert sorted(ws.predictors) == ["dm", "dm-2", "rules"]  # no rules mined: the folder may take the name
+    assert ws.predictors["dm"] is not ws.predictors["dm-2"]
+    import torch
+
+    h = r = torch.tensor([0])
+    a = ws.predictors["dm"].score_tails(h, r)
+    assert not torch.equal(a, ws.predictors["dm-2"].score_tails(h, r))  # two models, not one twice
