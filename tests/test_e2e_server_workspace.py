@@ -72,7 +72,8 @@ def test_agent_on_a_neo4j_workspace(tmp_path):
         ws = Workspace.open(store)
         assert ws.namespace == ds.namespace
         assert not any(ws.graph.follow([h], ["locatedin"]) for h, _ in tests)
-        exemplars = [Question(f"what is the locatedin of [{a}] ?", (b,), a) for a, _, b in ds.splits["valid"][:20]]
+        valid = ds.splits["valid"][:20]
+        exemplars = [Question(f"what is the locatedin of [{a}] ?", (b,), a) for a, _, b in valid]
         with Memory(tmp_path / "agent.db") as mem:
             agent = Executor(ws, Planner(ws, exemplars), config=AgentConfig(min_confidence=0.6), memory=mem)
             results = [agent.ask(f"what is the locatedin of [{h}] ?", gold=[t]) for h, t in tests]

@@ -5,6 +5,8 @@
 >>> agent = Executor(ws, Planner(ws, exemplars))          # policy="llm", model=chat_model
 >>> result = agent.ask("what is the nationality of [alice] 's spouse ?")
 >>> result.answers, result.written, result.run_id          # store.undo(run_id) removes them
+>>> with Memory("agent.db") as mem:                        # trajectories, then offline learning
+...     Executor(ws, planner, memory=mem).ask(question, gold=answers); learn(mem, planner)
 
 Everything loads on first use (torch with the workspace, LangChain with the llm policy).
 """
@@ -20,12 +22,16 @@ __all__ = [
     "AgentResult",
     "Documents",
     "Executor",
+    "Memory",
     "POLICIES",
     "Plan",
     "Planner",
     "Question",
+    "Trajectory",
     "Workspace",
     "evaluate_agent",
+    "learn",
+    "learn_and_evaluate",
     "run_agent_eval",
 ]
 
@@ -37,6 +43,10 @@ _LAZY = {
     "evaluate_agent": "nesykg.agents.evaluation",
     "run_agent_eval": "nesykg.agents.evaluation",
     "Documents": "nesykg.agents.documents",
+    "Memory": "nesykg.agents.memory",
+    "Trajectory": "nesykg.agents.memory",
+    "learn": "nesykg.agents.learning",
+    "learn_and_evaluate": "nesykg.agents.learning",
     "POLICIES": "nesykg.agents.policies",
     "Plan": "nesykg.agents.planner",
     "Planner": "nesykg.agents.planner",
