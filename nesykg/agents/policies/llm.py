@@ -38,11 +38,20 @@ class LLMPolicy:
         model: a chat model, or ``provider:name`` for ``langchain.chat_models.init_chat_model``.
         base_url: the server of a ``provider:name`` model (an OpenAI-compatible local one).
         demonstrations: similar solved questions shown to the model.
+        tool_choice: passed to ``bind_tools`` (``"any"`` forces a tool call each step: small
+            local models otherwise tend to answer in prose); ``None`` keeps the model's default.
     """
 
     name = "llm"
 
-    def __init__(self, model: Any = None, base_url: str | None = None, demonstrations: int = 3, **options: Any):
+    def __init__(
+        self,
+        model: Any = None,
+        base_url: str | None = None,
+        demonstrations: int = 3,
+        tool_choice: str | None = None,
+        **options: Any,
+    ):
         from nesykg.errors import InputError
 
         if model is None:
@@ -51,6 +60,7 @@ class LLMPolicy:
         self._model = None if isinstance(model, str) else model
         self.base_url = base_url
         self.demonstrations = demonstrations
+        self.tool_choice = tool_choice
         self.options = options
 
     @property
@@ -80,7 +90,8 @@ class LLMPolicy:
     def run(self, ex: Any, question: str) -> None:
         from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 
-        llm = self.model.bind_tools(langchain_tools(ex))
+        bind = {"tool_choice": self.tool_choice} if self.tool_choice else {}
+        llm = self.model.bind_tools(langchain_tools(ex), **bind)
         messages: list[Any] = [SystemMessage(SYSTEM_PROMPT.format(steps=ex.config.max_steps)), HumanMessage(self._prompt(ex, question))]
         while not ex.ep.finished and ex.steps_left > 0:
             ai = llm.invoke(messages)
