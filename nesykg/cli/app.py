@@ -9,6 +9,7 @@ import typer
 
 from nesykg import __version__
 from nesykg.cli import agent as agent_cmd
+from nesykg.cli import console as console_cmd
 from nesykg.cli import datasets as datasets_cmd
 from nesykg.cli import demo as demo_cmd
 from nesykg.cli import gnn as gnn_cmd
@@ -38,6 +39,7 @@ app.command("train")(linkpred_cmd.train)
 app.command("eval")(linkpred_cmd.evaluate)
 app.command("predict")(linkpred_cmd.predict)
 app.command("query")(queries_cmd.query)
+app.command("console")(console_cmd.console)
 
 
 def _version(value: bool) -> None:
