@@ -244,6 +244,13 @@ class FuzzyEngine:
         C.setdefault(target, torch.ones(self.n))
         scalar = torch.tensor(1.0)
         binary: list[Edge] = []
+        anchored = [  # the rows of the atoms with one constant, computed in one batch
+            (a.s, a.rel) if isinstance(a.o, str) else (a.o, self.inverse(a.rel))
+            for a in atoms
+            if isinstance(a.s, str) != isinstance(a.o, str)
+        ]
+        if len(anchored) > 1:
+            self.cache.prefetch([h for h, _ in anchored], [r for _, r in anchored])  # type: ignore[misc]
         for a in atoms:
             s_var, o_var = isinstance(a.s, str), isinstance(a.o, str)
             if not s_var and not o_var:
@@ -295,6 +302,9 @@ class FuzzyEngine:
             return best
         w, cands = torch.topk(vals, m)
         rest = {v: c for v, c in C.items() if v != cut}
+        # every candidate anchors the atoms at the cut: their rows in one batch
+        at_cut = [(e.rel if e.s == cut else self.inverse(e.rel)) for e in binary if cut in (e.s, e.o) and e.s != e.o]
+        self.cache.prefetch([a for a in cands.tolist() for _ in at_cut], [r for _ in range(m) for r in at_cut])
         cases = []
         for wa, a in zip(w.tolist(), cands.tolist()):
             sub = [e.sub(cut, a) for e in binary]

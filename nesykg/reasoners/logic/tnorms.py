@@ -74,4 +74,11 @@ def get_tnorm(name: str | TNorm) -> TNorm:
     Raises:
         UnknownNameError: not registered (the message offers the closest names).
     """
-    return name if isinstance(name, TNorm) else TNORMS.get(name)
+    if isinstance(name, TNorm):
+        return name
+    # the built-in names win over entry points in the registry anyway; skip its entry-point
+    # scan (tens of ms per call, once per reasoner built, i.e. per ad-hoc query)
+    return _BUILTIN.get(name.lower()) if isinstance(name, str) and name.lower() in _BUILTIN else TNORMS.get(name)
+
+
+_BUILTIN = {"product": PRODUCT, "godel": GODEL, "min": GODEL}

@@ -76,34 +76,53 @@ class TruthCache:
         self.bytes = 0
 
     # ------------------------------------------------------------ computing
-    def _sparsify(self, dense: Tensor) -> list[tuple[Tensor, Tensor]]:
-        k = min(self.row_k, dense.shape[1])
-        vals, ids = torch.topk(dense, k, dim=1)  # (B, k), descending
-        out = []
-        for v, i in zip(vals, ids):
-            keep = v > self.threshold
-            out.append((i[keep].to(torch.int32).cpu(), v[keep].float().cpu()))
-        return out
+    def _mask(self, dense: Tensor) -> Tensor:
+        """`dense` with every value the cache drops set to 0: those ``<= threshold`` and, when
+        ``row_k < N``, those outside the row's ``row_k`` largest (one batched `topk`)."""
+        keep = dense > self.threshold
+        if self.row_k < dense.shape[1]:
+            _, top = torch.topk(dense, self.row_k, dim=1)
+            keep &= torch.zeros_like(keep).scatter_(1, top, True)
+        return torch.where(keep, dense, torch.zeros((), dtype=dense.dtype, device=dense.device))
+
+    def _sparsify(self, masked: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Rows of a masked batch as ``(ids int32, values float32)``, ids ascending; each row a
+        tensor of its own (no view of the batch), so evicting it frees it."""
+        masked = masked.float().cpu()
+        nz = masked.nonzero()
+        counts = torch.bincount(nz[:, 0], minlength=len(masked)).tolist()
+        ids = nz[:, 1].to(torch.int32).split(counts)
+        vals = masked[nz[:, 0], nz[:, 1]].split(counts)
+        return [(i.clone(), v.clone()) for i, v in zip(ids, vals)]
 
     def _put(self, key: tuple[int, int], row: tuple[Tensor, Tensor]) -> None:
         size = ROW_OVERHEAD + 8 * len(row[0])
+        old = self._store.pop(key, None)
+        if old is not None:
+            self.bytes -= ROW_OVERHEAD + 8 * len(old[0])
         self._store[key] = row
         self.bytes += size
         while self.bytes > self.max_bytes and len(self._store) > 1:
             _, (ids, _v) = self._store.popitem(last=False)
             self.bytes -= ROW_OVERHEAD + 8 * len(ids)
 
-    def get(self, heads: list[int], relations: list[int]) -> list[tuple[Tensor, Tensor]]:
-        """Sparse rows ``(ids int32[nnz], values float32[nnz])`` of each ``(heads[i], relations[i])``."""
+    def _fetch(
+        self, heads: list[int], relations: list[int], want_dense: bool
+    ) -> tuple[list[tuple[int, int]], dict[tuple[int, int], tuple[Tensor, Tensor]], dict[tuple[int, int], Tensor]]:
+        """The keys, the sparse row of each distinct key and, with `want_dense`, the masked
+        dense row of each key computed now (a view of its batch). Missing rows are computed in
+        batches of ``max_floats // N`` through one call of the row function each."""
         keys = list(zip((int(h) for h in heads), (int(r) for r in relations)))
         found: dict[tuple[int, int], tuple[Tensor, Tensor]] = {}
+        fresh: dict[tuple[int, int], Tensor] = {}
         missing: list[tuple[int, int]] = []
+        seen_missing: set[tuple[int, int]] = set()
         for key in keys:
             row = self._store.get(key)
             if row is None:
-                if key not in found:
+                if key not in seen_missing:
+                    seen_missing.add(key)
                     missing.append(key)
-                    found[key] = None  # type: ignore[assignment]
             else:
                 self._store.move_to_end(key)
                 found[key] = row
@@ -114,17 +133,37 @@ class TruthCache:
             part = missing[i : i + step]
             h = torch.tensor([k[0] for k in part], dtype=torch.long)
             r = torch.tensor([k[1] for k in part], dtype=torch.long)
-            for key, row in zip(part, self._sparsify(self._rows(h, r))):
+            masked = self._mask(self._rows(h, r))
+            for j, (key, row) in enumerate(zip(part, self._sparsify(masked))):
                 found[key] = row
                 self._put(key, row)
+                if want_dense:
+                    fresh[key] = masked[j]
+        return keys, found, fresh
+
+    def get(self, heads: list[int], relations: list[int]) -> list[tuple[Tensor, Tensor]]:
+        """Sparse rows ``(ids int32[nnz], values float32[nnz])`` of each ``(heads[i], relations[i])``."""
+        keys, found, _ = self._fetch(heads, relations, want_dense=False)
         return [found[k] for k in keys]
+
+    def prefetch(self, heads: list[int], relations: list[int]) -> None:
+        """Compute the missing rows among these now, in as few row-function calls as the memory
+        bound allows (the rows a query step will read one by one)."""
+        self._fetch(heads, relations, want_dense=False)
 
     def dense(self, heads: list[int], relations: list[int]) -> Tensor:
         """The rows as a dense ``FloatTensor[B, N]`` (dropped values are 0)."""
-        rows = self.get(heads, relations)
-        out = torch.zeros(len(rows), self.num_entities)
-        for i, (ids, vals) in enumerate(rows):
-            out[i, ids.long()] = vals
+        keys, found, fresh = self._fetch(heads, relations, want_dense=True)
+        out = torch.zeros(len(keys), self.num_entities)
+        sparse_at = [i for i, k in enumerate(keys) if k not in fresh]
+        if sparse_at:
+            rows = [found[keys[i]] for i in sparse_at]
+            counts = torch.tensor([len(ids) for ids, _ in rows])
+            at = torch.tensor(sparse_at)[torch.repeat_interleave(counts)]  # (the one-argument form: no thread-pool round trip)
+            out[at, torch.cat([ids for ids, _ in rows]).long()] = torch.cat([v for _, v in rows])
+        if fresh:
+            dense_at = [i for i, k in enumerate(keys) if k in fresh]
+            out[dense_at] = torch.stack([fresh[keys[i]] for i in dense_at]).float().cpu()
         return out
 
     def value(self, head: int, relation: int, tail: int) -> float:
