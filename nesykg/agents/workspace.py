@@ -38,19 +38,6 @@ DEFAULT_MINER: dict[str, Any] = {"max_length": 2, "min_confidence": 0.1, "min_su
 """Settings of the rule mining a workspace runs on its snapshot (`MinerConfig` fields)."""
 
 
-def _common_namespace(iris: Iterable[str]) -> str | None:
-    ns: str | None = None
-    for iri in iris:
-        if not iri.startswith(DATASET_NS):
-            return None
-        head, sep, _ = iri[len(DATASET_NS):].partition(":")
-        cand = f"{DATASET_NS}{head}:"
-        if not sep or (ns is not None and cand != ns):
-            return None
-        ns = cand
-    return ns
-
-
 @dataclass
 class Workspace:
     """The agent's world. Build it with `open` or `from_triples`.
@@ -139,7 +126,9 @@ class Workspace:
                 literals.append((s, p, o))
             else:
                 edges.append((s, p, o))
-        ns = _common_namespace(x for t in edges for x in t)
+        from nesykg.kg.tensor import common_dataset_namespace
+
+        ns = common_dataset_namespace(x for t in edges for x in t)
         name = (lambda iri: local_name(iri, ns)) if ns else (lambda iri: iri)
         named = sorted({(name(s), name(p), name(o)) for s, p, o in edges})
         label = ns[len(DATASET_NS):-1] if ns else st.name

@@ -25,6 +25,7 @@ __all__ = [
     "open_cli_store",
     "print_json",
     "DEFAULT_STORE",
+    "check_device",
     "one_line",
     "print_error",
     "print_warning",
@@ -88,6 +89,18 @@ def print_warning(message: object) -> None:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def check_device(device: str) -> None:
+    """Refuse a torch device string that is malformed or names CUDA on a machine without it."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise InputError(f"bad --device {device!r}: {e}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine")
 
 
 def _lock_wait() -> float:

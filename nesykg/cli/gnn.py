@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from nesykg.cli.common import JsonOpt, console, print_json
+from nesykg.cli.common import JsonOpt, check_device, console, print_json
 from nesykg.errors import InputError
 
 __all__ = ["app"]
@@ -26,17 +26,6 @@ __all__ = ["app"]
 app = typer.Typer(help="GNN reasoners: NBFNet (path GNN, inductive) and EpiGNN (relation prediction).", no_args_is_help=True)
 
 MODELS = ("nbfnet", "epignn")
-
-
-def _device(device: str) -> None:
-    import torch
-
-    try:
-        dev = torch.device(device)
-    except RuntimeError as e:
-        raise InputError(f"bad --device {device!r}: {e}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: CUDA is not available on this machine")
 
 
 def _metrics_table(title: str, rows: dict[str, dict[str, Any]]) -> Any:
@@ -76,7 +65,7 @@ def train(
 
     if model not in MODELS:
         raise InputError(f"unknown --model {model!r}; choose one of {', '.join(MODELS)}")
-    _device(device)
+    check_device(device)
     gen = torch.Generator().manual_seed(seed)
     kw: dict[str, Any] = {"epochs": epochs, "seed": seed, "device": device, "max_steps": max_steps}
     if model == "epignn":
@@ -150,7 +139,7 @@ def evaluate_cmd(
 
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown --protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    _device(device)
+    check_device(device)
     cp = load_checkpoint(checkpoint, device=device)
     where = dataset or cp.dataset
     if not where:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from nesykg.cli.common import JsonOpt, console, print_json
+from nesykg.cli.common import JsonOpt, check_device, console, print_json
 from nesykg.errors import InputError
 
 __all__ = ["train", "evaluate", "predict", "demo_step"]
@@ -70,7 +70,7 @@ def train(
         ds.name, model, dim=dim, epochs=epochs, batch_size=batch_size, learning_rate=lr, optimizer=optimizer,
         n3_weight=n3_weight, mode=mode, patience=patience, seed=seed, device=device,
     )
-    _check_device(device)
+    check_device(device)
     folder = out or Path("runs") / f"{ds.name}-{config.model}"
     kg = TensorKG.from_dataset(ds)
     dataset_ref = dataset_reference(dataset, ds.name, ds.path)
@@ -100,17 +100,6 @@ def train(
     )
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    try:
-        dev = torch.device(device)
-    except RuntimeError as e:
-        raise InputError(f"bad --device {device!r}: {e}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: CUDA is not available on this machine")
-
-
 def evaluate(
     checkpoint: CheckpointOpt,
     split: Annotated[str, typer.Option("--split", help="valid or test.")] = "test",
@@ -122,7 +111,7 @@ def evaluate(
     from nesykg.cli.progress import stage_progress
     from nesykg.pipeline import evaluate_checkpoint
 
-    _check_device(device)
+    check_device(device)
     with stage_progress() as bar:
         report = evaluate_checkpoint(checkpoint, split, dataset=dataset, device=device, progress=bar)
     if json_out:

@@ -43,7 +43,8 @@ class SplitSource(Protocol):
 Split = Literal["train", "valid", "test"]
 
 
-def _common_dataset_namespace(iris: Iterable[str]) -> str | None:
+def common_dataset_namespace(iris: Iterable[str]) -> str | None:
+    """The one dataset namespace (``urn:nesykg:ds:NAME:``) every IRI lies in, else ``None``."""
     ns: str | None = None
     for iri in iris:
         if not iri.startswith(DATASET_NS):
@@ -120,7 +121,7 @@ class TensorKG:
         edges = [(s, p, o) for s, p, o in store.triples(graphs=graphs) if not isinstance(o, RdfLiteral)]
         edges.sort()
         if namespace is None and vocab is None:
-            namespace = _common_dataset_namespace(x for t in edges for x in t)
+            namespace = common_dataset_namespace(x for t in edges for x in t)
         if vocab is not None:
             namespace = vocab.namespace
         if namespace:
