@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nesykg.agents.text import BM25, normalize, tokens
+from nesykg.agents.wording import HopModel, hop_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from nesykg.agents.questions import Question
@@ -43,6 +44,9 @@ BM25_SHARE = 0.3
 Bayes posterior of the path given the question's words, trained on every exemplar."""
 NB_ALPHA = 0.1
 """Additive smoothing of the naive Bayes word counts."""
+HOP_SHARE = 0.5
+"""Share of the classifier part from the hop-aligned wording model (`nesykg.agents.wording`);
+the rest is the naive Bayes posterior of whole paths."""
 BROKEN = 0.2
 """A plan scores this much less for each of its steps the graph cannot follow from the topic."""
 
@@ -143,6 +147,8 @@ class Planner:
         self._prior: dict[tuple[str, ...], float] = defaultdict(float)
         self._counts: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
         self._vocab: set[str] = set()
+        self._hop_data: list[tuple[list[str], list[str], tuple[str, ...], float]] = []
+        self._hop: HopModel | None = None
         self.add_exemplars(exemplars)
 
     def add_exemplars(self, questions: Sequence[Question]) -> None:
@@ -169,12 +175,21 @@ class Planner:
                 # a solved question's own path is its label; else the paths found, by precision
                 labels = {tuple(q.path): 1.0} if q.path else paths
                 total = sum(labels.values()) or 1.0
+                words, cues = hop_words(q.text, topic or q.topic)
                 for p, w in labels.items():
+                    self._hop_data.append((words, cues, p, w / total))
                     self._prior[p] += w / total
                     for t in toks:
                         self._counts[p][t] += w / total
                         self._vocab.add(t)
         self._bm25 = None
+        self._hop = None
+
+    def hop_model(self) -> HopModel:
+        """The wording model of the exemplars (fitted on first use after exemplars change)."""
+        if self._hop is None:
+            self._hop = HopModel().fit(self._hop_data)
+        return self._hop
 
     def apply_learned(self, state: Mapping[str, Any]) -> int:
         """Take a learned state (`nesykg.agents.learning.learn`): its plan and rule weights replace
@@ -245,8 +260,11 @@ class Planner:
         for p, v in votes.items():
             scores[p] += BM25_SHARE * v / z
             source.setdefault(p, ("exemplars", ""))
-        for p, v in self._classify(self._masked(question, topic)).items():
-            scores[p] += (1 - BM25_SHARE) * v
+        nb = self._classify(self._masked(question, topic))
+        words, cues = hop_words(question, topic)
+        hop = self.hop_model().posterior(words, cues, sorted(set(self._prior) | set(nb))) if self._prior else {}
+        for p in set(nb) | {p for p, v in hop.items() if v > 1e-4}:
+            scores[p] += (1 - BM25_SHARE) * ((1 - HOP_SHARE) * nb.get(p, 0.0) + HOP_SHARE * hop.get(p, 0.0))
             source.setdefault(p, ("exemplars", ""))
         words = f" {normalize(question)} "
         for r in self.ws.graph.relations if not scores else ():  # without exemplars: the relations it names
