@@ -54,6 +54,9 @@ class AgentReport:
     exemplars: int = 0
     scored_ids: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # one per question: id, hops, hit, removed_share (of its gold-path triples), steps, and each
+    # written triple's confidence and correctness (a held-out fact): what reports plot
+    records: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +81,8 @@ def evaluate_agent(
     steps, lat = [], []
     written: list[tuple[str, str, str]] = []
     failures = []
+    records: list[dict[str, Any]] = []
+    truth = set(held_out)
     for i, q in enumerate(questions):
         res = agent.ask(q.text, q.topic if use_topic else None)
         top = res.answers[:1]
@@ -87,17 +92,23 @@ def evaluate_agent(
         steps.append(res.steps)
         lat.append(res.seconds)
         written.extend(res.written)
+        wrote = set(res.written)
+        records.append({
+            "id": q.id, "hops": len(q.path) or len(q.triples) or None, "hit": hit, "steps": res.steps,
+            "removed_share": sum(t in truth for t in q.triples) / len(q.triples) if q.triples else None,
+            "written": [{"triple": list(p["triple"]), "confidence": p["confidence"], "correct": tuple(p["triple"]) in truth}
+                        for p in res.proposals if tuple(p["triple"]) in wrote],
+        })
         if not hit and len(failures) < 20:
             failures.append({"id": q.id, "question": q.text, "gold": list(q.answers), "answers": res.answers[:3]})
         if progress is not None:
             progress("answering", i + 1, len(questions))
     n = max(1, len(questions))
-    truth = set(held_out)
     true = sum(1 for t in written if t in truth)
     return AgentReport(
         len(questions), hits / n, f1s / n, len(written), true, true / len(written) if written else None,
         sum(steps) / n, _pct(lat, 0.5), _pct(lat, 0.95), 0.0, agent.policy.name,
-        scored_ids=[q.id for q in questions], failures=failures,
+        scored_ids=[q.id for q in questions], failures=failures, records=records,
     )
 
 
