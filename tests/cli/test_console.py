@@ -1,9 +1,11 @@
 """`nesykg console` end to end in a pseudo-terminal, as a person uses it (pexpect).
 
 One store with countries_s1 loaded and one rules run written by `nesykg rules apply`; one
-console session: a SPARQL query, an error and recovery, a fol query and its :explain, Tab
-completion of an entity name, :why on an inferred triple, :undo with confirmation, Ctrl-C
-during a slow query, Ctrl-D with exit status 0. Plus the pure pieces (completion, input ends).
+console session: a SPARQL query, an error and recovery, a fol query and its :explain, an agent
+question (ask) and its trace, Tab completion of an entity name, :why on an inferred triple,
+:undo with confirmation, Ctrl-C during a slow query, Ctrl-D with exit status 0. A second session
+on the Neo4j server `make test` starts: Cypher mode, a write refused in one line, the store
+unchanged, and an ask over the Neo4j-backed graph. Plus the pure pieces (completion, input ends).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import neo4j_store
 
 pexpect = pytest.importorskip("pexpect")
 pytest.importorskip("prompt_toolkit")
@@ -61,7 +65,7 @@ def _spawn(world: dict[str, object]) -> pexpect.spawn:
 
 def _ready(c: pexpect.spawn) -> None:
     """Wait for the next prompt (keys typed before it would reach a terminal in cooked mode)."""
-    c.expect(r"(sparql|fol)>")
+    c.expect(r"(sparql|fol|ask|cypher)>")
     time.sleep(0.05)
 
 
@@ -92,6 +96,16 @@ def test_console_session(world: dict[str, object]) -> None:
         _ready(c)
         c.send(":explain\r")
         c.expect(r"because y = \w+")
+        _ready(c)
+        # ask: the agent (symbolic policy) answers from the store, :explain shows its trace
+        c.send(":mode ask\r")
+        c.expect("mode ask")
+        _ready(c)
+        c.send("what is the locatedin of [belgium] ?\r")
+        c.expect(r"answers: [^\r\n]*western_europe[^\r\n]*\(\d+ steps")
+        _ready(c)
+        c.send(":explain\r")
+        c.expect(r"follow_path\(\{'entity': 'belgium', 'relations': \['locatedin'\]\}\)")
         _ready(c)
         c.send(":mode sparql\r")
         c.expect("mode sparql")
@@ -136,6 +150,54 @@ def test_console_session(world: dict[str, object]) -> None:
     assert c.exitstatus == 0, c.before
     assert (Path(str(world["root"])) / "history").read_text().count("ASK") >= 2
     assert time.monotonic() - t0 < 60
+
+
+@pytest.mark.neo4j
+def test_console_on_neo4j(world: dict[str, object]) -> None:
+    st = neo4j_store()
+    try:
+        from nesykg.datasets import load_dataset
+
+        uri = st.location
+        _done(_run("kg", "load", str(load_dataset("countries_s1").path / "train.txt"), "--store", uri,
+                   "--namespace", "countries_s1"))
+        size = len(st)
+        env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1",
+                   NESYKG_HISTORY=str(Path(str(world["root"])) / "history-neo4j"))
+        c = pexpect.spawn(NESYKG, ["console", "--store", uri], env=env, dimensions=(50, 250), timeout=30,
+                          encoding="utf-8")
+        try:
+            _ready(c)
+            c.send(":mode cypher\r")
+            c.expect("mode cypher")
+            _ready(c)
+            c.send("MATCH (s:Resource)-[:REL]->(o:Resource) WHERE s.iri ENDS WITH ':belgium'\r"
+                   " RETURN o.iri AS o ORDER BY o ;\r")
+            c.expect("countries_s1:luxembourg")
+            c.expect(r"\d+ row\(s\)")
+            _ready(c)
+            # a write is refused in one line (the server classifies it), and the console goes on
+            c.send("MATCH (n) DETACH DELETE n ;\r")
+            c.expect(r"error: refused: this tool only runs read queries[^\r\n]*\r\n")
+            _ready(c)
+            c.send("MATCH (n:Resource) RETURN count(n) > 0 AS kept ;\r")
+            c.expect("True")
+            _ready(c)
+            c.send(":mode ask\r")
+            c.expect("mode ask")
+            _ready(c)
+            c.send("what is the neighbor of [belgium] ?\r")
+            c.expect(r"answers: [^\r\n]*luxembourg")
+            _ready(c)
+            c.sendcontrol("d")
+            c.expect(pexpect.EOF)
+        finally:
+            c.close()
+        assert c.exitstatus == 0, c.before
+        assert len(st) == size
+    finally:
+        st.clear()
+        st.close()
 
 
 def test_completion_and_input_ends() -> None:
