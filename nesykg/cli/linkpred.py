@@ -126,6 +126,7 @@ def predict(
     head: Annotated[Optional[str], typer.Option("--head", help="Head entity: predict tails of (head, relation, ?).")] = None,
     tail: Annotated[Optional[str], typer.Option("--tail", help="Tail entity: predict heads of (?, relation, tail).")] = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="How many answers.")] = 10,
+    explain: Annotated[bool, typer.Option("--explain", help="Why the top answer: its most important paths (nbfnet) or the rules that fired (rule checkpoint).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Top-k answers of (head, relation, ?) or (?, relation, tail) from a checkpoint alone."""
@@ -134,9 +135,26 @@ def predict(
 
     if (head is None) == (tail is None):
         raise InputError("give exactly one of --head (predict tails) or --tail (predict heads)")
-    ranking = run_predict(load_predictor(checkpoint), head=head, relation=relation, tail=tail, top_k=top_k)
+    model = load_predictor(checkpoint)
+    ranking = run_predict(model, head=head, relation=relation, tail=tail, top_k=top_k)
+    why: dict[str, Any] | None = None
+    if explain and ranking.answers:
+        from nesykg.reasoners.gnn.explain import explain_paths
+        from nesykg.reasoners.gnn.nbfnet import NBFNet
+        from nesykg.reasoners.rules.predictor import RuleLinkPredictor
+
+        top = ranking.answers[0].entity
+        h, t = (head, top) if tail is None else (top, tail)
+        why = {"triple": [h, relation, t]}
+        if isinstance(model, NBFNet):
+            why["paths"] = [p.as_dict() for p in explain_paths(model, h, relation, t, top=5)]
+        elif isinstance(model, RuleLinkPredictor):
+            exps = model.explain(h, relation, candidates=[t], max_groundings=2)
+            why["rules"] = exps[0].as_dict()["rules"] if exps else []
+        else:
+            why["message"] = f"no explanations for {ranking.model} checkpoints (nbfnet: paths; rules: rules that fired)"
     if json_out:
-        print_json(ranking.as_dict())
+        print_json(ranking.as_dict() if why is None else {**ranking.as_dict(), "explanation": why})
         return
     from rich.table import Table
 
@@ -146,6 +164,22 @@ def predict(
     for a in ranking.answers:
         table.add_row(str(a.rank), a.entity, f"{a.score:.4f}")
     console().print(table)
+    if why is not None:
+        out, triple = console(), "(" + ", ".join(why["triple"]) + ")"
+        if "message" in why:
+            out.print(why["message"], markup=False)
+        elif "paths" in why:
+            head_line = "most important paths for {} (edge gradients):" if why["paths"] else "no short path reaches {}"
+            out.print(head_line.format(triple), markup=False)
+            for p in why["paths"]:
+                walk = " -> ".join("(" + ", ".join(e) + ")" for e in p["path"])
+                out.print(f"  {p['importance']:+.4f}  {walk}", markup=False, highlight=False)
+        else:
+            out.print(f"rules that fired for {triple}:" if why["rules"] else f"no rule concludes {triple}", markup=False)
+            for r in why["rules"][:5]:
+                out.print(f"  {r['confidence']:.3f}  {r['rule']}  [{r['groundings']} grounding(s)]", markup=False, highlight=False)
+                for g in r["examples"]:
+                    out.print(f"         because {g}", markup=False, highlight=False)
 
 
 def demo_step(ctx: Any) -> None:

@@ -109,14 +109,26 @@ def _conv_class() -> type:
 
         def forward(
             self, x: Tensor, query: Tensor, boundary: Tensor, edge_index: Tensor, edge_type: Tensor,
-            edge_weight: Tensor | None = None,
+            edge_weight: Tensor | None = None, pairs: _Pairs | None = None,
         ) -> Tensor:
             B, N = query.shape[0], x.shape[0]
             rel = self.relation(query).view(B, self.num_relations, self.dim).transpose(0, 1)  # (2R, B, d)
-            agg = self.propagate(
-                edge_index, x=x, rel=rel, edge_type=edge_type, edge_weight=edge_weight, boundary=boundary, size=(N, N)
-            )
+            if pairs is not None and self.aggregation == "sum" and edge_weight is None:
+                agg = self.message_and_aggregate(pairs, x, rel) + boundary
+            else:
+                agg = self.propagate(
+                    edge_index, x=x, rel=rel, edge_type=edge_type, edge_weight=edge_weight, boundary=boundary,
+                    size=(N, N),
+                )
             return torch.relu(self.norm(self.linear(torch.cat([x, agg], -1))))  # (N, B, d)
+
+        def message_and_aggregate(self, pairs: _Pairs, x: Tensor, rel: Tensor) -> Tensor:  # type: ignore[override]
+            """The sum of all messages at once: one ``x_u * w_r`` per distinct (source,
+            relation) pair, then a sparse ``[N, P]`` matrix counts each pair's edges into
+            their targets (no ``[E, B, d]`` message tensor)."""
+            N, B, d = x.shape
+            z = x.index_select(0, pairs.node) * rel.index_select(0, pairs.relation)  # (P, B, d)
+            return torch.sparse.mm(pairs.adjacency, z.reshape(len(pairs.node), B * d)).view(N, B, d)
 
         def message(self, x_j: Tensor, rel: Tensor, edge_type: Tensor, edge_weight: Tensor | None) -> Tensor:
             m = x_j * rel[edge_type]  # (E, B, d)
@@ -145,6 +157,35 @@ def _conv_class() -> type:
 
 
 _PathConv: Any = None
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """A message graph grouped by (source, relation) pair: message ``p`` is ``x_{node[p]}
+    * w_{relation[p]}``; ``adjacency[v, p]`` counts the (kept) edges carrying it to ``v``."""
+
+    node: Tensor  # (P,)
+    relation: Tensor  # (P,)
+    adjacency: Tensor  # sparse COO (N, P)
+
+
+class _PairIndex:
+    """The pair grouping of a fixed edge list; `pairs` weighs its edges (1, or 0 when masked out)."""
+
+    def __init__(self, edge_index: Tensor, edge_type: Tensor, num_nodes: int):
+        src, dst = edge_index
+        uk, inv = torch.unique(edge_type * num_nodes + src, return_inverse=True)
+        self.node, self.relation = uk % num_nodes, uk // num_nodes
+        P = max(1, len(uk))
+        entries, self.slot = torch.unique(dst * P + inv, return_inverse=True)  # sorted: coalesced order
+        self.indices = torch.stack([entries // P, entries % P])
+        self.shape = (num_nodes, P)
+
+    def pairs(self, keep: Tensor | None = None) -> _Pairs:
+        weight = torch.ones(len(self.slot), device=self.slot.device) if keep is None else keep.float()
+        values = torch.zeros(self.indices.shape[1], device=weight.device).index_add_(0, self.slot, weight)
+        adj = torch.sparse_coo_tensor(self.indices, values, self.shape, is_coalesced=True, check_invariants=False)
+        return _Pairs(self.node, self.relation, adj)
 
 
 class NBFNet(GraphReasoner):
@@ -177,23 +218,40 @@ class NBFNet(GraphReasoner):
             self.query = nn.Embedding(max(R2, 1), c.dim)
             self.layers = nn.ModuleList(conv(c.dim, max(R2, 1), c.aggregation, c.layer_norm) for _ in range(c.num_layers))
             self.mlp = nn.Sequential(nn.Linear(2 * c.dim, 2 * c.dim), nn.ReLU(), nn.Linear(2 * c.dim, 1))
+        self._pair_cache: dict[str, _PairIndex] = {}
 
     # ------------------------------------------------------------- the pass
     def _propagate(
-        self, boundary: Tensor, query: Tensor, edge_index: Tensor, edge_type: Tensor, edge_weight: Tensor | None
+        self, boundary: Tensor, query: Tensor, edge_index: Tensor, edge_type: Tensor, edge_weight: Tensor | None,
+        pairs: _Pairs | None = None,
     ) -> Tensor:
-        """Node representations ``[N, B, d]`` after all layers, zero beyond each layer's reach."""
+        """Node representations ``[N, B, d]`` after all layers, zero beyond each layer's reach.
+
+        With `pairs` (sum aggregation, no edge weights) each layer sums its messages with one
+        sparse product over (source, relation) pairs; otherwise messages run edge by edge."""
         reach = boundary.abs().sum(-1) > 0  # (N, B)
         src, dst = edge_index
         hidden = boundary
         for layer in self.layers:
-            nxt = torch.zeros_like(reach, dtype=torch.float).index_add_(0, dst, reach[src].float())
+            if pairs is not None:
+                nxt = torch.sparse.mm(pairs.adjacency, reach.index_select(0, pairs.node).float())
+            else:
+                nxt = torch.zeros_like(reach, dtype=torch.float).index_add_(0, dst, reach[src].float())
             reach = reach | (nxt > 0)
-            out = layer(hidden, query, boundary, edge_index, edge_type, edge_weight)
+            out = layer(hidden, query, boundary, edge_index, edge_type, edge_weight, pairs)
             if self._config.short_cut:
                 out = out + hidden
             hidden = out * reach.unsqueeze(-1)
         return hidden
+
+    def _pairs(self, device: torch.device, edge_mask: Tensor | None) -> _Pairs:
+        """The model graph's pair grouping (cached per device), masked edges weighted 0."""
+        key = str(device)
+        index = self._pair_cache.get(key)
+        if index is None:
+            edge_index, edge_type, _ = self.edges(device)
+            index = self._pair_cache[key] = _PairIndex(edge_index, edge_type, self.num_entities)
+        return index.pairs(edge_mask)
 
     def _readout(self, hidden: Tensor, query: Tensor) -> Tensor:
         q = query.unsqueeze(0).expand(hidden.shape[0], -1, -1)
@@ -216,11 +274,16 @@ class NBFNet(GraphReasoner):
         dev = self.device
         weights, relations = weights.to(dev), relations.to(dev)
         edge_index, edge_type, _ = self.edges(dev)
+        fast = edge_weight is None and self._config.aggregation == "sum"
+        query = self.query(relations)  # (B, d)
+        N = self.num_entities
+        if N <= self._config.subgraph_nodes and fast:
+            boundary = weights.t().unsqueeze(-1) * query.unsqueeze(0)  # (N, B, d)
+            hidden = self._propagate(boundary, query, edge_index, edge_type, None, self._pairs(dev, edge_mask))
+            return self._readout(hidden, query)
         if edge_mask is not None:
             edge_index, edge_type = edge_index[:, edge_mask], edge_type[edge_mask]
             edge_weight = None if edge_weight is None else edge_weight[edge_mask]
-        query = self.query(relations)  # (B, d)
-        N = self.num_entities
         if N <= self._config.subgraph_nodes:
             boundary = weights.t().unsqueeze(-1) * query.unsqueeze(0)  # (N, B, d)
             hidden = self._propagate(boundary, query, edge_index, edge_type, edge_weight)
@@ -231,7 +294,9 @@ class NBFNet(GraphReasoner):
         subset, sub_index, _, kept = k_hop_subgraph(seeds, len(self.layers), edge_index, True, N)
         boundary = weights[:, subset].t().unsqueeze(-1) * query.unsqueeze(0)  # (n, B, d)
         sub_weight = None if edge_weight is None else edge_weight[kept]
-        hidden = self._propagate(boundary, query, sub_index, edge_type[kept], sub_weight)
+        sub_type = edge_type[kept]
+        pairs = _PairIndex(sub_index, sub_type, len(subset)).pairs() if fast else None
+        hidden = self._propagate(boundary, query, sub_index, sub_type, sub_weight, pairs)
         sub_scores = self._readout(hidden, query)  # (B, n)
         far = self._readout(torch.zeros_like(hidden[:1]), query)  # (B, 1): a node no path reaches
         out = far.expand(-1, N).clone()
