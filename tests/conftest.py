@@ -38,6 +38,15 @@ def fixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in UNSET_ENV:
         monkeypatch.delenv(name, raising=False)
 
+
+@pytest.fixture(autouse=True, scope="session")
+def runs_outside_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands record their runs (`nesykg.runs`) under $NESYKG_RUNS_DIR when no --run-dir is
+    given: a temporary folder in tests, never the checkout (session-wide: module fixtures run commands)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NESYKG_RUNS_DIR", str(tmp_path_factory.getbasetemp() / "default-runs"))
+        yield
+
 # ------------------------------------------------------------------ test servers
 # `make test` (scripts/run_tests.sh) starts a Neo4j and an Oxigraph SPARQL server, exports
 # their addresses and sets NESYKG_REQUIRE_SERVERS=1: then a missing server FAILS the tests

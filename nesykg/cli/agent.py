@@ -11,6 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, console, print_json
+from nesykg.cli.rundir import RunDirOpt
 
 app = typer.Typer(help="The agent: answer questions with plans, tools and fallbacks; write back what it finds.",
                   no_args_is_help=True)
@@ -111,9 +112,12 @@ def evaluate(
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
     memory: MemoryOpt = None,
+    run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hits@1, F1, write-back precision, steps per question and latency on a question set."""
+    """Hits@1, F1, write-back precision, steps per question and latency on a question set.
+
+    The run, with a record per question, goes to --run-dir (default: runs/<UTC time>-agent-eval)."""
     from nesykg.agents import AgentConfig
     from nesykg.agents.evaluation import run_agent_eval
     from nesykg.agents.questions import load_kb, load_questions
@@ -123,7 +127,11 @@ def evaluate(
     ex = load_questions(exemplars, format) if exemplars else None  # type: ignore[arg-type]
     cfg = AgentConfig(max_steps, min_confidence)
     mem = _open_memory(memory)
-    with stage_progress() as bar:
+    from nesykg.cli.rundir import cli_run, record_agent_report
+
+    conf = {"questions": questions, "kb": kb, "format": format, "exemplars": exemplars, "limit": limit, "drop": drop,
+            "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence}
+    with cli_run(run_dir, "agent eval", conf) as run, stage_progress() as bar:
         if mem is None:
             rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg,
                                  progress=bar, **_policy_options(policy, model, base_url))
@@ -133,6 +141,7 @@ def evaluate(
             with mem:
                 rep = evaluate_with_memory(qs, load_kb(kb), mem, ex, limit, drop, seed, policy, cfg,
                                            progress=bar, **_policy_options(policy, model, base_url))
+        record_agent_report(run, rep)
     if as_json:
         print_json(rep.as_dict())
         return
@@ -142,6 +151,7 @@ def evaluate(
               f"{rep.dropped} gold-path triples removed)", highlight=False, soft_wrap=True)
     out.print(f"Hits@1 {rep.hits_at_1:.3f}   F1 {rep.f1:.3f}   write-back precision {prec}", highlight=False, soft_wrap=True)
     out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)
+    out.print(f"run recorded in {run.path}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -162,6 +172,7 @@ def learn(
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     max_steps: StepsOpt = 10,
+    run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Update the planner from outcomes: answer the training questions (dry runs, recorded in the
@@ -195,7 +206,11 @@ def learn(
         val = load_questions(valid, format) if valid else None  # type: ignore[arg-type]
         ex = load_questions(exemplars, format) if exemplars else ()  # type: ignore[arg-type]
         kb_triples = load_kb(kb) if kb else None
-        with stage_progress() as bar:
+        from nesykg.cli.rundir import cli_run, record_learning
+
+        conf = {"questions": questions, "kb": kb, "valid": valid, "exemplars": exemplars, "seed_share": seed_share,
+                "passes": passes, "limit": limit, "drop": drop, "seed": seed, "policy": policy, "max_steps": max_steps}
+        with cli_run(run_dir, "agent learn", conf) as run, stage_progress() as bar:
             if kb_triples is None:
                 from nesykg.agents import Workspace
                 from nesykg.cli.common import open_cli_store
@@ -208,6 +223,7 @@ def learn(
                 rep = run_learning_eval(qs, kb_triples, mem, val, ex, seed_share, limit, drop, seed, passes,
                                         progress=bar, policy=policy, config=AgentConfig(max_steps),
                                         **_policy_options(policy, model, base_url))
+            record_learning(run, rep)
     if as_json:
         print_json(rep.as_dict())
         return
@@ -218,6 +234,7 @@ def learn(
         out.print(f"pass {p['pass']}: training Hits@1 {p['train_hits_at_1']:.3f}", highlight=False, markup=False)
     out.print(f"validation ({rep.before.questions} questions): Hits@1 before {rep.before.hits_at_1:.3f}, "
               f"after {rep.after.hits_at_1:.3f}", highlight=False, soft_wrap=True, markup=False)
+    out.print(f"run recorded in {run.path}", highlight=False, soft_wrap=True, markup=False)
 
 
 def demo_step(ctx: Any) -> None:

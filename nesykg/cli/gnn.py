@@ -19,6 +19,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from nesykg.cli.common import JsonOpt, check_device, console, print_json
+from nesykg.cli.rundir import CheckpointRunDirOpt, RunDirOpt, check_early
 from nesykg.errors import InputError
 
 __all__ = ["app"]
@@ -54,9 +55,12 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Checkpoint folder (default runs/DATASET-MODEL).")] = None,
     device: Annotated[str, typer.Option(help="torch device: cpu, cuda...")] = "cpu",
+    run_dir: CheckpointRunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Train a GNN reasoner and write a checkpoint folder (model.pt, facts.pt, vocab.json, config.json)."""
+    """Train a GNN reasoner and write a checkpoint folder (model.pt, facts.pt, vocab.json, config.json).
+
+    The run (per-epoch loss and validation score, metrics, timings) goes to --run-dir (default: CHECKPOINT/run)."""
     import torch
 
     from nesykg.cli.progress import stage_progress
@@ -66,6 +70,7 @@ def train(
     if model not in MODELS:
         raise InputError(f"unknown --model {model!r}; choose one of {', '.join(MODELS)}")
     check_device(device)
+    check_early(run_dir)
     gen = torch.Generator().manual_seed(seed)
     kw: dict[str, Any] = {"epochs": epochs, "seed": seed, "device": device, "max_steps": max_steps}
     if model == "epignn":
@@ -113,6 +118,11 @@ def train(
     import json
 
     atomic_write_text(folder / "metrics.json", json.dumps({"training": result.to_dict(), "metrics": metrics}, indent=2, default=str))
+    from nesykg.cli.rundir import cli_run, record_gnn_training
+
+    with cli_run(run_dir, "gnn train", {"dataset": ref, "model": model, "out": folder, **result.to_dict()["config"]},
+                 checkpoint=folder) as run:
+        record_gnn_training(run, result, metrics)
     if json_out:
         print_json({"checkpoint": str(folder), "training": result.to_dict(), "metrics": metrics})
         return
@@ -131,15 +141,19 @@ def evaluate_cmd(
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Dataset (default: the training one); an inductive folder evaluates on its inference graph.")] = None,
     protocol: Annotated[str, typer.Option(help="full (filtered ranking over all entities) or grail50 (50 sampled negatives).")] = "full",
     device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
+    run_dir: RunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Evaluate a GNN checkpoint: filtered ranking or GraIL's protocol; CLUTRR accuracy per k."""
+    """Evaluate a GNN checkpoint: filtered ranking or GraIL's protocol; CLUTRR accuracy per k.
+
+    The run is recorded in --run-dir (default: a new runs/<UTC time>-gnn-eval folder)."""
     from nesykg.reasoners.checkpoint import load_checkpoint
     from nesykg.reasoners.gnn.evaluation import PROTOCOLS, inductive_metrics
 
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown --protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     check_device(device)
+    check_early(run_dir)
     cp = load_checkpoint(checkpoint, device=device)
     where = dataset or cp.dataset
     if not where:
@@ -166,6 +180,11 @@ def evaluate_cmd(
             model, filt = cp.model, [kg.triples(s) for s in ("train", "valid") if s in kg.splits]
         rows = {"test": inductive_metrics(model, kg.triples("test"), filt, protocol)}
         title = f"{cp.name} on {kg.name} ({protocol})"
+    from nesykg.cli.rundir import cli_run
+
+    with cli_run(run_dir, "gnn eval", {"checkpoint": checkpoint, "dataset": str(where), "model": cp.name,
+                                       "protocol": protocol, "device": device}) as run:
+        run.metrics = rows
     if json_out:
         print_json({"checkpoint": str(checkpoint), "dataset": str(where), "protocol": protocol, "metrics": rows})
     else:

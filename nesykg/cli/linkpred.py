@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from nesykg.cli.common import JsonOpt, check_device, console, print_json
+from nesykg.cli.rundir import CheckpointRunDirOpt, RunDirOpt, cli_run
 from nesykg.errors import InputError
 
 __all__ = ["train", "evaluate", "predict", "demo_step"]
@@ -52,11 +53,14 @@ def train(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Checkpoint folder (default: runs/DATASET-MODEL).")] = None,
     device: Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1...")] = "cpu",
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted run found in --out (--no-resume starts afresh, overwriting its files).")] = True,
+    run_dir: CheckpointRunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a link predictor; write a checkpoint folder with model.pt, vocab.json, config.json, metrics.json.
 
-    Flags not given take the shipped defaults for the model and dataset.
+    Flags not given take the shipped defaults for the model and dataset. The run (config,
+    metrics, per-epoch loss and validation MRR, timings, versions) is recorded in --run-dir,
+    by default the checkpoint's run/ subfolder.
     """
     from nesykg.cli.progress import stage_progress
     from nesykg.datasets import load_dataset
@@ -74,23 +78,28 @@ def train(
     folder = out or Path("runs") / f"{ds.name}-{config.model}"
     kg = TensorKG.from_dataset(ds)
     dataset_ref = dataset_reference(dataset, ds.name, ds.path)
-    if json_out:
-        _, result = run_training(kg, config, folder, resume=resume, dataset=dataset_ref)
-        print_json({"checkpoint": str(folder), **result.to_dict()})
-        return
-    out_console = console()
-    what = f"{config.model} (dim {config.model_config.dim}, {config.mode})"
-    out_console.print(f"training {what} on {ds!r} -> {folder}")
-    with stage_progress(transient=False) as bar:
+    run_config = {"dataset": dataset_ref, "out": folder, **config.to_dict()}
+    with cli_run(run_dir, "train", run_config, checkpoint=folder) as run:
+        if json_out:  # the bars go to stderr, only on a terminal: never into the JSON
+            with stage_progress() as bar:
+                _, result = run_training(kg, config, folder, resume=resume, dataset=dataset_ref, progress=bar)
+            _record_training(run, result)
+            print_json({"checkpoint": str(folder), "run_dir": str(run.path), **result.to_dict()})
+            return
+        out_console = console()
+        what = f"{config.model} (dim {config.model_config.dim}, {config.mode})"
+        out_console.print(f"training {what} on {ds!r} -> {folder}")
+        with stage_progress(transient=False) as bar:
 
-        def on_epoch(rep: Any) -> None:
-            mrr = "-" if rep.valid_mrr is None else f"{rep.valid_mrr:.4f}"
-            best = "-" if rep.best_mrr is None else f"{rep.best_mrr:.4f}@{rep.best_epoch}"
-            bar.status(f"loss {rep.loss:.4f}  valid MRR {mrr}  best {best}")
+            def on_epoch(rep: Any) -> None:
+                mrr = "-" if rep.valid_mrr is None else f"{rep.valid_mrr:.4f}"
+                best = "-" if rep.best_mrr is None else f"{rep.best_mrr:.4f}@{rep.best_epoch}"
+                bar.status(f"loss {rep.loss:.4f}  valid MRR {mrr}  best {best}")
 
-        _, result = run_training(
-            kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref, progress=bar
-        )
+            _, result = run_training(
+                kg, config, folder, on_epoch=on_epoch, resume=resume, dataset=dataset_ref, progress=bar
+            )
+        _record_training(run, result)
     out_console.print(_metrics_table(f"{config.model} on {ds.name} (best epoch {result.best_epoch})", result.metrics))
     t = result.timings
     out_console.print(
@@ -98,6 +107,16 @@ def train(
         + (", stopped early" if result.stopped_early else "")
         + f"; checkpoint and metrics.json in {folder}"
     )
+    out_console.print(f"run recorded in {run.path}", markup=False, highlight=False)
+
+
+def _record_training(run: Any, result: Any) -> None:
+    run.metrics = {
+        **result.metrics, "best_epoch": result.best_epoch, "epochs_completed": result.epochs_completed,
+        "stopped_early": result.stopped_early,
+    }
+    run.history = list(result.history)
+    run.timings.update(result.timings)
 
 
 def evaluate(
@@ -105,19 +124,27 @@ def evaluate(
     split: Annotated[str, typer.Option("--split", help="valid or test.")] = "test",
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Dataset to evaluate on (default: the training one).")] = None,
     device: Annotated[str, typer.Option(help="torch device.")] = "cpu",
+    run_dir: RunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Filtered MRR and Hits@k of any checkpoint on a split (both directions, mean-tie ranks)."""
+    """Filtered MRR and Hits@k of any checkpoint on a split (both directions, mean-tie ranks).
+
+    The run is recorded in --run-dir (default: a new runs/<UTC time>-eval folder)."""
     from nesykg.cli.progress import stage_progress
     from nesykg.pipeline import evaluate_checkpoint
 
     check_device(device)
-    with stage_progress() as bar:
-        report = evaluate_checkpoint(checkpoint, split, dataset=dataset, device=device, progress=bar)
+    config = {"checkpoint": checkpoint, "split": split, "dataset": dataset, "device": device}
+    with cli_run(run_dir, "eval", config) as run:
+        with stage_progress() as bar:
+            report = evaluate_checkpoint(checkpoint, split, dataset=dataset, device=device, progress=bar)
+        run.config.update(model=report.model, dataset=report.dataset)
+        run.metrics = {split: report.metrics}
     if json_out:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "run_dir": str(run.path)})
     else:
         console().print(_metrics_table(f"{report.model} on {report.dataset}", {split: report.metrics}))
+        console().print(f"run recorded in {run.path}", highlight=False, markup=False)
 
 
 def predict(

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from nesykg.cli.common import JsonOpt, console, print_json, print_warning
+from nesykg.cli.rundir import RunDirOpt, cli_run
 from nesykg.errors import InputError, VocabularyMismatchError
 
 __all__ = ["app", "cqa_app", "query", "demo_step"]
@@ -209,9 +210,12 @@ def eval_cmd(
     queries: Annotated[Path, typer.Option("--queries", "-q", help="JSONL file from 'nesykg queries sample' or 'import-betae'.")],
     reasoner: ReasonerOpt = "fit",
     dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Dataset whose train+valid edges are observed (default: the checkpoint's).")] = None,
+    run_dir: RunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Filtered MRR and Hits@1/3/10 on hard answers, per query type (test-split queries: train+valid observed)."""
+    """Filtered MRR and Hits@1/3/10 on hard answers, per query type (test-split queries: train+valid observed).
+
+    The run is recorded in --run-dir (default: a new runs/<UTC time>-cqa-eval folder)."""
     import torch
 
     from nesykg.cli.progress import stage_progress
@@ -234,13 +238,22 @@ def eval_cmd(
     else:
         graph = _checkpoint_graph(checkpoint, predictor.vocab, ("train", "valid"))
     r = make_reasoner(reasoner, predictor, graph)
-    with stage_progress() as bar:
-        report = evaluate_queries(r, qs, progress=bar)
+    from nesykg.reasoners.checkpoint import read_meta
+
+    config = {"checkpoint": checkpoint, "queries": queries, "reasoner": r.name, "dataset": dataset,
+              "model": read_meta(checkpoint).get("model"), "num_queries": len(qs)}
+    with cli_run(run_dir, "cqa eval", config) as run:
+        with stage_progress() as bar:
+            report = evaluate_queries(r, qs, progress=bar)
+        run.metrics = {"reasoner": report.reasoner, "per_type": report.metrics, "latency_ms": report.latency_ms,
+                       "refused": report.refused}
+        run.timings["evaluation_seconds"] = round(report.seconds, 4)
     if json_out:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "run_dir": str(run.path)})
         return
     console().print(f"{r.name} on {len(qs)} queries from {queries} ({report.seconds:.1f} s)", markup=False)
     console().print(report.table(), markup=False, highlight=False)
+    console().print(f"run recorded in {run.path}", markup=False, highlight=False)
 
 
 DEMO_FORMULA = "?y : exists x . neighbor(?y, x) & locatedin(x, western_europe) & locatedin(?y, europe)"

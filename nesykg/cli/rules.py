@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from nesykg.cli.common import DEFAULT_STORE, JsonOpt, StoreOpt, console, open_cli_store, print_json
+from nesykg.cli.rundir import CheckpointRunDirOpt, RunDirOpt, cli_run
 from nesykg.errors import InputError
 
 __all__ = ["app", "mine", "evaluate", "apply", "explain", "import_rules", "demo_step"]
@@ -67,6 +68,7 @@ def mine(
     aggregation: AggOpt = "max+noisy-or",
     smoothing: SmoothOpt = 5.0,
     confidence: ConfKindOpt = "rule",
+    run_dir: CheckpointRunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Mine Horn rules from a dataset's training split.
@@ -75,6 +77,7 @@ def mine(
     suffix, or an existing folder), write a rule-predictor checkpoint: the rules, the facts
     they apply to, vocab.json and config.json (with --aggregation, --smoothing,
     --confidence); then 'nesykg eval --checkpoint DIR' and 'nesykg predict --checkpoint DIR'.
+    The run is recorded in --run-dir (default: DIR/run, or runs/<UTC time>-rules-mine for a file).
     """
     from nesykg.cli.progress import stage_progress
     from nesykg.reasoners.rules.miner import MinerConfig, mine_rules
@@ -91,21 +94,29 @@ def mine(
         from nesykg.reasoners.rules.predictor import RuleConfig
 
         RuleConfig(aggregation, smoothing, 0.0, confidence)
-    with stage_progress() as progress:
-        res = mine_rules(kg, cfg, progress=progress)
+    from dataclasses import asdict
+
+    run_config = {"dataset": ds.name, "out": out, **asdict(cfg)}
     if as_folder:
-        from dataclasses import asdict
+        run_config.update(aggregation=aggregation, smoothing=smoothing, confidence=confidence)
+    with cli_run(run_dir, "rules mine", run_config, checkpoint=out if as_folder else None) as run:
+        with stage_progress() as progress:
+            res = mine_rules(kg, cfg, progress=progress)
+        if as_folder:
+            from nesykg.reasoners.checkpoint import dataset_reference, save_predictor
 
-        from nesykg.reasoners.checkpoint import dataset_reference, save_predictor
-
-        pred = _rule_predictor(kg, res.rules, aggregation, smoothing, confidence)
-        save_predictor(pred, out, dataset=dataset_reference(dataset, ds.name, ds.path), miner=asdict(cfg))
-    else:
-        write_rules(res.rules, out)
-    kinds: dict[str, int] = {}
-    for r in res.rules:
-        key = f"path-{r.length}" if r.kind == "path" else "constant"
-        kinds[key] = kinds.get(key, 0) + 1
+            pred = _rule_predictor(kg, res.rules, aggregation, smoothing, confidence)
+            save_predictor(pred, out, dataset=dataset_reference(dataset, ds.name, ds.path), miner=asdict(cfg))
+        else:
+            write_rules(res.rules, out)
+        kinds: dict[str, int] = {}
+        for r in res.rules:
+            key = f"path-{r.length}" if r.kind == "path" else "constant"
+            kinds[key] = kinds.get(key, 0) + 1
+        confidences = sorted((round(r.confidence, 4) for r in res.rules), reverse=True)
+        run.metrics = {"rules": len(res.rules), "by_kind": kinds, "truncated": res.truncated,
+                       "confidences": confidences}
+        run.timings["mining_seconds"] = round(res.seconds, 4)
     info = {
         "dataset": ds.name,
         "rules": len(res.rules),
@@ -114,6 +125,7 @@ def mine(
         "truncated": res.truncated,
         "out": str(out),
         "checkpoint": as_folder,
+        "run_dir": str(run.path),
     }
     if json_out:
         print_json(info)
@@ -128,6 +140,7 @@ def mine(
     c.print("by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())), highlight=False)
     for r in [r for r in res.rules if r.kind == "path"][:5]:
         c.print(f"  {r.confidence:.3f}  {r}", markup=False, highlight=False)
+    c.print(f"run recorded in {run.path}", markup=False, highlight=False)
 
 
 def evaluate(
@@ -137,9 +150,12 @@ def evaluate(
     aggregation: AggOpt = "max+noisy-or",
     smoothing: SmoothOpt = 5.0,
     confidence: ConfKindOpt = "rule",
+    run_dir: RunDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Filtered MRR and Hits@k of the rules as a link predictor (both directions)."""
+    """Filtered MRR and Hits@k of the rules as a link predictor (both directions).
+
+    The run is recorded in --run-dir (default: a new runs/<UTC time>-rules-eval folder)."""
     from nesykg.cli.progress import stage_progress
     from nesykg.reasoners.evaluation import evaluate_split
 
@@ -147,10 +163,15 @@ def evaluate(
     if split not in ("test", "valid"):
         raise InputError(f"--split must be test or valid, got {split!r}")
     pred = _predictor(kg, rules, aggregation, smoothing, confidence)
-    with stage_progress() as progress:
-        m = evaluate_split(pred, kg, split, progress=progress)
+    config = {"dataset": ds.name, "rules": rules, "split": split, "model": "rules", "aggregation": aggregation,
+              "smoothing": smoothing, "confidence": confidence}
+    with cli_run(run_dir, "rules eval", config) as run:
+        with stage_progress() as progress:
+            m = evaluate_split(pred, kg, split, progress=progress)
+        run.metrics = {split: m}
     if json_out:
-        print_json({"dataset": ds.name, "split": split, "rules": len(pred.rules), "aggregation": aggregation, **m})
+        print_json({"dataset": ds.name, "split": split, "rules": len(pred.rules), "aggregation": aggregation, **m,
+                    "run_dir": str(run.path)})
         return
     from rich.table import Table
 
@@ -160,6 +181,7 @@ def evaluate(
         table.add_column(col, justify="right")
     table.add_row(*(f"{m[col]:.4f}" if col not in ("mr", "count") else f"{m[col]:g}" for col in cols))
     console().print(table)
+    console().print(f"run recorded in {run.path}", markup=False, highlight=False)
 
 
 def apply(

@@ -126,7 +126,8 @@ def test_mine_into_a_checkpoint_folder_then_eval_and_predict(tmp_path, capsys):
     ck = tmp_path / "countries-rules"
     info = invoke("rules", "mine", "--dataset", "countries_s1", "--max-length", "2", "--out", str(ck), "--json")
     assert info["checkpoint"] is True and info["rules"] > 0
-    assert {p.name for p in ck.iterdir()} == {"config.json", "vocab.json", "rules.txt", "facts.pt"}
+    # the checkpoint, and run/: the run directory of the mining (nesykg.runs)
+    assert {p.name for p in ck.iterdir()} == {"config.json", "vocab.json", "rules.txt", "facts.pt", "run"}
     code = main(["eval", "--checkpoint", str(ck), "--split", "test", "--json"])
     m = json.loads(capsys.readouterr().out)
     assert code == 0 and m["model"] == "rules" and m["count"] == 48 and m["mrr"] > 0.9
