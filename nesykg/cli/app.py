@@ -16,6 +16,7 @@ from nesykg.cli import gnn as gnn_cmd
 from nesykg.cli import kg as kg_cmd
 from nesykg.cli import linkpred as linkpred_cmd
 from nesykg.cli import queries as queries_cmd
+from nesykg.cli import report as report_cmd
 from nesykg.cli import rules as rules_cmd
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app.command("eval")(linkpred_cmd.evaluate)
 app.command("predict")(linkpred_cmd.predict)
 app.command("query")(queries_cmd.query)
 app.command("console")(console_cmd.console)
+app.command("report")(report_cmd.report)
 
 
 def _version(value: bool) -> None:
