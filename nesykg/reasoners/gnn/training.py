@@ -52,6 +52,9 @@ class GNNTrainingConfig:
         seed: seeds the shuffles (and the sampled validation subset).
         device: torch device.
         patience: stop after this many epochs without a better validation score (0: never).
+        time_budget: seconds of training at most (``None``: no limit); the epoch that
+            passes it stops at that step and is validated, so a run ends within about one
+            step and one validation of the budget.
     """
 
     epochs: int = 10
@@ -63,12 +66,15 @@ class GNNTrainingConfig:
     seed: int = 0
     device: str = "cpu"
     patience: int = 0
+    time_budget: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise InputError(f"gnn training config: {name} must be a positive integer, got {v!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise InputError(f"gnn training config: time_budget must be > 0 seconds, got {self.time_budget!r}")
         if not self.learning_rate > 0 or not self.adversarial_temperature > 0:
             raise InputError("gnn training config: learning_rate and adversarial_temperature must be > 0")
 
@@ -128,8 +134,12 @@ def _loop(
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=gen)
         total, steps = 0.0, 0
+        out_of_time = False
         for i in range(0, n, config.batch_size):
             if config.max_steps is not None and steps >= config.max_steps:
+                break
+            if config.time_budget is not None and seconds + time.perf_counter() - t0 >= config.time_budget:
+                out_of_time = True
                 break
             opt.zero_grad(set_to_none=True)
             loss = step(perm[i : i + config.batch_size])
@@ -143,7 +153,7 @@ def _loop(
         seconds += took
         model.eval()
         score = validate() if validate is not None else None
-        rec = {"epoch": epoch, "loss": total / max(1, steps), "seconds": took, "valid": score}
+        rec = {"epoch": epoch, "loss": total / max(1, steps), "seconds": took, "valid": score, "steps": steps}
         history.append(rec)
         if score is None or best is None or score > best:
             best, best_epoch, bad = score, epoch, 0
@@ -155,6 +165,8 @@ def _loop(
         if progress is not None:
             progress(stage, epoch, config.epochs)
         if config.patience and bad >= config.patience:
+            break
+        if out_of_time or (config.time_budget is not None and seconds >= config.time_budget):
             break
     if best_state is not None:
         model.load_state_dict(best_state)
