@@ -298,7 +298,7 @@ def writeback_calibration(runs: Labelled) -> Any | None:
     ax.set_ylabel("precision (share held-out facts)")
     ax.set_title("agent: write-back calibration")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
     return fig
 
