@@ -8,7 +8,11 @@ scored questions (paraphrases of one gold path on one side) unless --exemplars i
 each --drop fraction, that share of the distinct triples on the scored questions' gold paths
 is removed (seeded) before the workspace is built, rules are mined from what is left, and
 every scored question is asked. Reports Hits@1, F1, write-back precision (share of written
-triples that are removed facts), mean steps and p50/p95 latency per question.
+triples that are removed facts), mean steps and p50/p95 latency per question. --train MODEL
+(default complex; ``none`` for no model) trains that link predictor on the workspace's graph
+when it is opened (`Workspace.open(train=)`), a fallback after the rules. --calibration
+also prints, per setting, the distinct proposed triples by confidence and how many are removed
+facts (with a low --min-confidence and --dry-run: what a lower threshold would have written).
 
 With --learn (`nesykg.agents.learning.run_learning_eval`): the 80% side is the training set;
 --seed-share of it (grouped, seeded) is given to the planner as exemplars, the rest is asked
@@ -40,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop", type=float, nargs="+", default=[0.0, 0.3], help="fractions of gold-path triples removed")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--min-confidence", type=float, default=0.8)
+    ap.add_argument("--train", default="complex", help="link predictor trained at open time ('none': no model)")
+    ap.add_argument("--dry-run", action="store_true", help="propose and validate, write nothing")
+    ap.add_argument("--calibration", action="store_true", help="print proposed triples by confidence")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--learn", action="store_true", help="measure validation Hits@1 before and after learning")
     ap.add_argument("--seed-share", type=float, default=0.1, help="with --learn: training share given as exemplars")
@@ -53,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for drop in args.drop:
         t0 = time.perf_counter()
-        rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=AgentConfig(min_confidence=args.min_confidence))
+        cfg = AgentConfig(min_confidence=args.min_confidence, dry_run=args.dry_run)
+        train = None if args.train.lower() == "none" else args.train
+        rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=cfg, workspace_options={"train": train})
         rows.append({"drop": drop, **rep.as_dict(), "wall_seconds": time.perf_counter() - t0})
     if args.json:
         json.dump([{k: v for k, v in r.items() if k != "scored_ids"} for r in rows], sys.stdout, indent=2)
         print()
         return 0
+    print(f"link predictor trained at open time: {args.train}; write threshold {args.min_confidence}"
+          f"{' (dry run)' if args.dry_run else ''}")
     print(f"questions: {args.questions} ({rows[0]['questions']} scored, {rows[0]['exemplars']} exemplars, seed {args.seed})")
     print("| KG | dropped triples | Hits@1 | F1 | written | write-back precision | mean steps | p50 s | p95 s | setup s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -67,7 +78,32 @@ def main(argv: list[str] | None = None) -> int:
         kg = "full" if not r["drop"] else f"{r['drop']:.0%} of gold-path triples removed"
         print(f"| {kg} | {r['dropped']} | {r['hits_at_1']:.3f} | {r['f1']:.3f} | {r['written']} | {prec} | "
               f"{r['mean_steps']:.2f} | {r['p50_seconds']:.4f} | {r['p95_seconds']:.4f} | {r['setup_seconds']:.1f} |")
+    if args.calibration:
+        _calibration(rows)
     return 0
+
+
+def _calibration(rows: list[dict]) -> None:
+    """Distinct proposed triples at each confidence threshold, and how many are removed facts."""
+    print("\n| KG | confidence >= | proposed | removed facts | precision | by method |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        kg = "full" if not r["drop"] else f"{r['drop']:.0%} removed"
+        best: dict[tuple, dict] = {}
+        for w in r["writes"]:
+            t = tuple(w["triple"])
+            if t not in best or best[t]["confidence"] < w["confidence"]:
+                best[t] = w
+        for th in (0.9, 0.8, 0.6, 0.5, 0.3, 0.1):
+            sel = [w for w in best.values() if w["confidence"] >= th]
+            ok = sum(w["correct"] for w in sel)
+            methods: dict[str, list[int]] = {}
+            for w in sel:
+                methods.setdefault(w["method"], [0, 0])
+                methods[w["method"]][0] += 1
+                methods[w["method"]][1] += w["correct"]
+            by = ", ".join(f"{m} {c}/{n}" for m, (n, c) in sorted(methods.items()))
+            print(f"| {kg} | {th} | {len(sel)} | {ok} | {ok / len(sel):.3f} | {by} |" if sel else f"| {kg} | {th} | 0 | 0 | n/a | |")
 
 
 def _learn(args: argparse.Namespace) -> int:

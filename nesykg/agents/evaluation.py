@@ -37,7 +37,15 @@ def f1(predicted: Sequence[str], gold: Sequence[str]) -> float:
 
 @dataclass
 class AgentReport:
-    """What an evaluation measured, and on which questions."""
+    """What an evaluation measured, and on which questions.
+
+    `records` has one entry per scored question: ``id``, ``hops``, ``hit``, ``steps``,
+    ``removed_share`` (of its gold-path triples), each ``written`` triple's confidence and
+    correctness (a held-out fact), and ``f1``, ``seconds``, ``answer``; `writes` one per
+    *proposed* triple (``id``, ``triple``, ``confidence``, ``method``, ``written``,
+    ``correct``), so write-back calibration can be read at any threshold (with a low one and a
+    dry run); `failures` the first 20 misses.
+    """
 
     questions: int
     hits_at_1: float
@@ -54,9 +62,15 @@ class AgentReport:
     exemplars: int = 0
     scored_ids: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
-    # one per question: id, hops, hit, removed_share (of its gold-path triples), steps, and each
-    # written triple's confidence and correctness (a held-out fact): what reports plot
     records: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    def hits_by_hops(self) -> dict[int, tuple[int, float]]:
+        """Hits@1 by gold path length: ``hops -> (questions, Hits@1)`` (0: path unknown)."""
+        by: dict[int, list[bool]] = {}
+        for r in self.records:
+            by.setdefault(int(r["hops"] or 0), []).append(bool(r["hit"]))
+        return {h: (len(x), sum(x) / len(x)) for h, x in sorted(by.items())}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,8 +94,9 @@ def evaluate_agent(
     hits = f1s = 0.0
     steps, lat = [], []
     written: list[tuple[str, str, str]] = []
-    failures = []
+    failures: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
+    writes: list[dict[str, Any]] = []
     truth = set(held_out)
     for i, q in enumerate(questions):
         res = agent.ask(q.text, q.topic if use_topic else None)
@@ -93,11 +108,16 @@ def evaluate_agent(
         lat.append(res.seconds)
         written.extend(res.written)
         wrote = set(res.written)
+        for p in res.proposals:
+            t = tuple(p["triple"])
+            writes.append({"id": q.id, "triple": list(t), "confidence": p["confidence"], "method": p["method"],
+                           "written": t in wrote, "correct": t in truth})
         records.append({
             "id": q.id, "hops": len(q.path) or len(q.triples) or None, "hit": hit, "steps": res.steps,
             "removed_share": sum(t in truth for t in q.triples) / len(q.triples) if q.triples else None,
             "written": [{"triple": list(p["triple"]), "confidence": p["confidence"], "correct": tuple(p["triple"]) in truth}
                         for p in res.proposals if tuple(p["triple"]) in wrote],
+            "f1": round(f1(top, q.answers), 4), "seconds": round(res.seconds, 5), "answer": top[0] if top else None,
         })
         if not hit and len(failures) < 20:
             failures.append({"id": q.id, "question": q.text, "gold": list(q.answers), "answers": res.answers[:3]})
@@ -108,7 +128,7 @@ def evaluate_agent(
     return AgentReport(
         len(questions), hits / n, f1s / n, len(written), true, true / len(written) if written else None,
         sum(steps) / n, _pct(lat, 0.5), _pct(lat, 0.95), 0.0, agent.policy.name,
-        scored_ids=[q.id for q in questions], failures=failures, records=records,
+        scored_ids=[q.id for q in questions], failures=failures, records=records, writes=writes,
     )
 
 

@@ -35,6 +35,8 @@ RESERVE = 2
 """Steps a policy keeps for proposing triples and finishing."""
 DOCUMENT_CONFIDENCE = 0.5
 """The most confidence a triple found only in a document gets (below the write threshold)."""
+WEAK = 0.5
+"""A fallback asks its next source while its best candidate's confidence is below this."""
 
 
 @dataclass(frozen=True)
@@ -161,9 +163,37 @@ class Executor:
 
     def fallback(self, entities: list[str], step: str) -> list[tuple[str, str, float, str]]:
         """Candidates ``(from, entity, confidence, method)`` for a `step` the graph lacks from `entities`:
-        the rules first, then the other link predictors, then the documents; best first."""
+        the rules first, then the other link predictors, then the documents, then the relation-range
+        prior (`nesykg.agents.prior`), each source asked only while the best candidate so far is below
+        `WEAK`; a candidate several sources give ranks by their noisy-or; best first."""
+        models = [m for m in self.ws.predictors if m != "prior"]
+        sources = [[m] for m in (["rules"] if "rules" in models else []) + sorted(m for m in models if m != "rules")]
+        best: dict[str, tuple[str, str, float, str]] = {}
+        for src in [*sources, "documents", ["prior"]]:
+            if best and max(x[2] for x in best.values()) >= WEAK:
+                break
+            if src == "documents":
+                found = self._from_documents(entities, step)
+            elif src == ["prior"] and not self._prior_covers(step):
+                continue
+            else:
+                found = self._from_models(entities, step, list(src))
+            for h, e, c, m in found:  # the noisy-or ranks; a write still trusts each tool's own confidence
+                best[e] = (best[e][0], e, 1 - (1 - best[e][2]) * (1 - c), best[e][3]) if e in best else (h, e, c, m)
+        return sorted(best.values(), key=lambda x: (-x[2], x[1]))[: self.config.fallback_k]
+
+    def _prior_covers(self, step: str) -> bool:
+        prior = self.ws.predictors.get("prior")
+        if prior is None or not hasattr(prior, "covers") or prior.vocab is None:
+            return prior is not None
+        rel, inv = split_step(step)
+        if not self.ws.graph.has_relation(rel):
+            return False
+        return bool(prior.covers(prior.vocab.relation_id(rel) + (prior.num_relations if inv else 0)))
+
+    def _from_models(self, entities: list[str], step: str, names: list[str]) -> list[tuple[str, str, float, str]]:
         k = self.config.fallback_k
-        models = (["rules"] if "rules" in self.ws.predictors else []) + sorted(m for m in self.ws.predictors if m != "rules")
+        models = (["rules"] if "rules" in names else []) + sorted(m for m in names if m != "rules")
         for model in models:
             found: dict[str, tuple[str, float]] = {}
             for e in entities[:2]:
@@ -176,7 +206,7 @@ class Executor:
                         found[item["entity"]] = (e, item["confidence"])
             if found:
                 return sorted(((h, e, c, model) for e, (h, c) in found.items()), key=lambda x: -x[2])[:k]
-        return self._from_documents(entities, step)
+        return []
 
     def _from_documents(self, entities: list[str], step: str) -> list[tuple[str, str, float, str]]:
         if not len(self.ws.documents) or self.steps_left <= RESERVE or not entities:

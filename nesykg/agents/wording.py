@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 from nesykg.agents.text import normalize, tokens
 
-__all__ = ["HopModel", "hop_words", "CUES"]
+__all__ = ["CUES", "HopModel", "hop_words"]
 
-CUES = frozenset("where who whom whose when which what how do does did many much".split())
+CUES = frozenset(["where", "who", "whom", "whose", "when", "which", "what", "how", "do", "does", "did", "many", "much"])
 """Interrogative words kept as cues of the answer's kind (`tokens` drops them as stop words)."""
 ALPHA = 0.1
 """Additive smoothing of the word counts."""
@@ -36,11 +36,15 @@ def hop_words(text: str, topic: str | None) -> tuple[list[str], list[str]]:
     t = normalize(text)
     key = normalize(topic) if topic else ""
     cues = sorted({"q:" + w for w in t.split() if w in CUES})
-    words = lambda s: [w for w in tokens(s) if not w.endswith("~")]  # noqa: E731
     if not key or f" {key} " not in f" {t} ":
-        return words(t), cues
+        return _words(t), cues
     before, _, after = f" {t} ".partition(f" {key} ")
-    return words(after) + words(before)[::-1], cues
+    return _words(after) + _words(before)[::-1], cues
+
+
+def _words(text: str) -> list[str]:
+    """Content words of `text` (`tokens` without the prefix tokens)."""
+    return [w for w in tokens(text) if not w.endswith("~")]
 
 
 class HopModel:

@@ -36,6 +36,13 @@ __all__ = ["Workspace", "DEFAULT_MINER"]
 
 DEFAULT_MINER: dict[str, Any] = {"max_length": 2, "min_confidence": 0.1, "min_support": 2, "seed": 0}
 """Settings of the rule mining a workspace runs on its snapshot (`MinerConfig` fields)."""
+TRAIN_DEFAULTS: dict[str, Any] = {"dim": 64, "epochs": 30, "mode": "kvsall", "batch_size": 128, "seed": 0, "eval_every": 0}
+"""Settings of a link predictor trained at open time (`TrainingConfig` fields): seconds on a few
+thousand edges."""
+TRAINED_CONFIDENCE = 0.5
+"""The most confidence a predictor trained at open time gives a triple (below the write threshold):
+its truth values were not calibrated on held-out edges (on PathQuestion's 2H KB, 3 of its 7 top
+predictions with truth >= 0.8 were right)."""
 
 
 @dataclass
@@ -53,6 +60,7 @@ class Workspace:
         documents: searchable passages (files and entity descriptions).
         schema: the expert graph's schema (`Schema`).
         labels: entity name -> labels and aliases read from the store.
+        caps: predictor name -> the most confidence the agent takes from it (trained at open time).
     """
 
     store: GraphStore
@@ -66,6 +74,7 @@ class Workspace:
     labels: dict[str, list[str]] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    caps: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -77,6 +86,8 @@ class Workspace:
         documents: str | Path | Documents | None = None,
         mine: bool | MinerConfig = True,
         graphs: Sequence[str] = ("domain", "inferred"),
+        prior: bool = True,
+        train: str | None = None,
     ) -> Workspace:
         """Open a workspace over a store.
 
@@ -88,6 +99,11 @@ class Workspace:
             documents: a folder of ``.txt`` / ``.md`` files, or a built `Documents`.
             mine: mine rules from the snapshot (``True``: `DEFAULT_MINER`; or a `MinerConfig`).
             graphs: the graphs whose union is the snapshot.
+            prior: add the relation-range prior (`nesykg.agents.prior.RangePrior`) as predictor
+                ``"prior"``, the last fallback (its confidences stay below the write threshold).
+            train: a model name (``complex``, ``transe``...): train that link predictor on the
+                snapshot now (seeded, bounded: `TRAIN_DEFAULTS`) as predictor ``"NAME-fit"``; with no
+                held-out data to calibrate it, its confidences are capped at `TRAINED_CONFIDENCE`.
 
         Raises:
             InputError: an unreadable checkpoint, rules file or document folder.
@@ -96,7 +112,8 @@ class Workspace:
         from nesykg.kg import open_store
 
         st = store if store is not None and not isinstance(store, (str, Path)) else open_store(store)
-        options = {"checkpoint": checkpoint, "rules": rules, "documents": documents, "mine": mine, "graphs": tuple(graphs)}
+        options = {"checkpoint": checkpoint, "rules": rules, "documents": documents, "mine": mine, "graphs": tuple(graphs),
+                   "prior": prior, "train": train}
         ws = cls._build(st, options)
         return ws
 
@@ -177,6 +194,19 @@ class Workspace:
             from nesykg.reasoners.rules.predictor import RuleLinkPredictor
 
             self.predictors["rules"] = RuleLinkPredictor(self.kg, self.rules, aggregation="max+noisy-or")
+        if self.options.get("prior", True) and len(self.graph):
+            from nesykg.agents.prior import RangePrior
+
+            self.predictors["prior"] = RangePrior(self.kg)
+        model = self.options.get("train")
+        if model and len(self.graph):
+            from nesykg.reasoners.config import TrainingConfig
+            from nesykg.reasoners.training import train
+
+            trained, _ = train(self.kg, TrainingConfig(model=str(model), **TRAIN_DEFAULTS))
+            key = self._predictor_key(Path(f"{model}-fit"), str(model))
+            self.predictors[key] = trained
+            self.caps[key] = TRAINED_CONFIDENCE
         cps = self.options["checkpoint"]
         for p in [cps] if isinstance(cps, (str, Path)) else (cps or ()):
             from nesykg.reasoners.checkpoint import load_predictor

@@ -209,7 +209,7 @@ def test_two_checkpoints_of_one_model_are_both_predictors_keyed_by_folder(tmp_pa
         train(kg, TrainingConfig(seed=seed, **tiny), tmp_path / folder)
     ws = Workspace.from_triples(kb, "fam", mine=False, rules=None,
                                 checkpoint=[tmp_path / "a/dm", tmp_path / "b/dm", tmp_path / "rules"])
-    assert sorted(ws.predictors) == ["dm", "dm-2", "rules"]  # no rules mined: the folder may take the name
+    assert sorted(ws.predictors) == ["dm", "dm-2", "prior", "rules"]  # no rules mined: the folder may take the name
     assert ws.predictors["dm"] is not ws.predictors["dm-2"]
     import torch
 

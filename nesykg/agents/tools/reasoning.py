@@ -72,6 +72,8 @@ def predict_links(ep: Episode, head: str, relation: str, top_k: int = 5, model: 
     except NesykgError as e:
         raise ToolError(f"{name} cannot predict ({h}, {step}, ?): {e}") from None
     conf = _confidences(pred, name, h, rel, inv, ranking)
+    if name in ep.ws.caps:
+        conf = [min(ep.ws.caps[name], c) for c in conf]
     g = ep.ws.graph
     items = []
     for a, c in zip(ranking.answers, conf):
@@ -92,6 +94,9 @@ def _confidences(pred: Any, name: str, h: str, rel: str, inv: bool, ranking: Any
     """Scores as confidences: a rule predictor's are already; a model's are its truth values."""
     if name == "rules":
         return [min(1.0, float(a.score)) for a in ranking.answers]
+    cap = getattr(pred, "max_confidence", None)
+    if cap is not None:  # scores that are probabilities, trusted up to a cap (the range prior)
+        return [min(float(cap), float(a.score)) for a in ranking.answers]
     import torch
 
     v = pred.vocab

@@ -1,0 +1,80 @@
+"""The fallbacks beyond rules: the relation-range prior, a link predictor trained at open time, and
+what an evaluation records about them (per question, per proposed triple)."""
+
+from __future__ import annotations
+
+import torch
+
+from nesykg.agents.executor import AgentConfig, Executor
+from nesykg.agents.planner import Planner
+from nesykg.agents.prior import PRIOR_CONFIDENCE
+from nesykg.agents.questions import Question
+from nesykg.agents.tools import Episode, call_tool
+from nesykg.agents.workspace import TRAINED_CONFIDENCE, Workspace
+from tests.agents.kgs import FAMILY
+
+# six parents with a gender (four male), their children; "zed" has a child but no gender
+PEOPLE = [(f"p{i}", "gender", "male" if i < 4 else "female") for i in range(6)] + [
+    (f"k{i}", "parents", f"p{i}") for i in range(6)
+] + [("k6", "parents", "zed"), ("zed", "spouse", "p5"), ("p5", "spouse", "zed")]
+ASKED = [Question(f"what is the gender of k{i} 's parent ?", ("male" if i < 4 else "female",), f"k{i}",
+                  ("parents", "gender")) for i in range(6)]
+
+
+def test_the_range_prior_gives_shares_only_where_values_repeat() -> None:
+    ws = Workspace.from_triples(PEOPLE, "people", mine=False)
+    prior = ws.predictors["prior"]
+    v = prior.vocab
+    gender, spouse = v.relation_id("gender"), v.relation_id("spouse")
+    assert prior.covers(gender) and not prior.covers(spouse)  # 6 edges, 2 values; 2 edges, 2 values
+    shares = prior.score_tails(torch.tensor([v.entity_id("zed")]), torch.tensor([gender]))[0]
+    assert abs(float(shares[v.entity_id("male")]) - 4 / 6) < 1e-6
+    assert abs(float(shares[v.entity_id("female")]) - 2 / 6) < 1e-6
+    assert abs(float(shares.sum()) - 1.0) < 1e-6
+    ep = Episode(ws)
+    ok, obs = call_tool(ep, "predict_links", {"head": "zed", "relation": "gender", "model": "prior"})
+    assert ok and obs["items"][0]["entity"] == "male"
+    assert obs["items"][0]["confidence"] == PRIOR_CONFIDENCE  # 0.67 capped: never enough to write
+
+
+def test_a_missing_value_falls_back_to_the_prior_and_is_answered_not_written() -> None:
+    ws = Workspace.from_triples(PEOPLE, "people", mine=False)
+    before = sorted(ws.store.triples())
+    res = Executor(ws, Planner(ws, ASKED)).ask("what is the gender of k6 's parent ?")
+    assert res.answers[0] == "male"
+    prior_calls = [s for s in res.trace if s["action"] == "predict_links" and s["arguments"]["model"] == "prior"]
+    assert prior_calls and prior_calls[0]["arguments"]["head"] == "zed"
+    assert res.written == [] and sorted(ws.store.triples()) == before
+    # without the prior, nothing knows zed's gender
+    bare = Workspace.from_triples(PEOPLE, "people", mine=False, prior=False)
+    assert "prior" not in bare.predictors
+    assert Executor(bare, Planner(bare, ASKED)).ask("what is the gender of k6 's parent ?").answers[:1] != ["male"]
+
+
+def test_a_predictor_trained_at_open_time_is_a_capped_fallback() -> None:
+    ws = Workspace.from_triples(FAMILY, "family", mine=False, train="distmult")
+    assert sorted(ws.predictors) == ["distmult-fit", "prior"]
+    assert ws.caps == {"distmult-fit": TRAINED_CONFIDENCE}
+    ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse", "top_k": 5, "model": "distmult-fit"})
+    assert ok and obs["items"] and all(i["confidence"] <= TRAINED_CONFIDENCE for i in obs["items"])
+    res = Executor(ws, Planner(ws)).ask("what is the spouse of alice ?")
+    assert any(s["action"] == "predict_links" and s["arguments"]["model"] == "distmult-fit" for s in res.trace)
+    assert res.written == []  # a capped model alone never reaches the write threshold
+
+
+def test_evaluation_records_every_question_and_every_proposed_triple() -> None:
+    from nesykg.agents.evaluation import run_agent_eval
+
+    scored = [Question("what is the gender of k6 's parent ?", ("male",), "k6", ("parents", "gender"),
+                       (("zed", "gender", "male"),), id="q-zed")]
+    kb = PEOPLE + [("zed", "gender", "male")]
+    rep = run_agent_eval(scored, kb, exemplars=ASKED, drop=1.0, config=AgentConfig(min_confidence=0.3, dry_run=True),
+                         workspace_options={"mine": False})
+    assert rep.dropped == 1 and rep.questions == 1 and rep.written == 0
+    [rec] = rep.records
+    assert rec["id"] == "q-zed" and rec["hops"] == 2 and rec["removed_share"] == 1.0 and rec["hit"] is True
+    assert rec["answer"] == "male" and rec["steps"] >= 3 and rec["written"] == []
+    assert rep.hits_by_hops() == {2: (1, 1.0)}
+    # the prior's guess passed a threshold of 0.3: proposed, a held-out fact, not written (dry run)
+    assert rep.writes == [{"id": "q-zed", "triple": ["zed", "gender", "male"], "confidence": PRIOR_CONFIDENCE,
+                           "method": "prior", "written": False, "correct": True}]
