@@ -52,9 +52,9 @@ class GNNTrainingConfig:
         seed: seeds the shuffles (and the sampled validation subset).
         device: torch device.
         patience: stop after this many epochs without a better validation score (0: never).
-        time_budget: seconds of training at most (``None``: no limit); the epoch that
-            passes it stops at that step and is validated, so a run ends within about one
-            step and one validation of the budget.
+        time_budget: seconds of training at most (``None``: no limit); the step that
+            passes it ends the run (its epoch is validated as usual), so a run takes at
+            most the budget plus one step and one validation.
     """
 
     epochs: int = 10
@@ -138,9 +138,6 @@ def _loop(
         for i in range(0, n, config.batch_size):
             if config.max_steps is not None and steps >= config.max_steps:
                 break
-            if config.time_budget is not None and seconds + time.perf_counter() - t0 >= config.time_budget:
-                out_of_time = True
-                break
             opt.zero_grad(set_to_none=True)
             loss = step(perm[i : i + config.batch_size])
             value = float(loss.detach())
@@ -149,6 +146,9 @@ def _loop(
             loss.backward()
             opt.step()
             total, steps = total + value, steps + 1
+            if config.time_budget is not None and seconds + time.perf_counter() - t0 >= config.time_budget:
+                out_of_time = True
+                break
         took = time.perf_counter() - t0
         seconds += took
         model.eval()

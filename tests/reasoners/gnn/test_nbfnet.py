@@ -104,3 +104,27 @@ def test_fact_ids_find_facts() -> None:
     facts = torch.tensor([[0, 1, 2], [2, 0, 1], [1, 1, 1]])
     got = fact_ids(torch.tensor([[1, 1, 1], [0, 0, 0], [0, 1, 2]]), facts, 3, 2)
     assert got.tolist() == [2, -1, 0]
+
+
+def test_pair_grouped_messages_equal_the_edge_by_edge_pass() -> None:
+    kg = composition_kg(N)
+    model = trained()
+    heads = torch.nn.functional.one_hot(torch.tensor([0, 3, 25, 41]), kg.num_entities).float()
+    rels = torch.tensor([2, 0, 5, 6])
+    ones = torch.ones(2 * len(model.facts))  # an edge weight sends the pass edge by edge
+    keep = torch.arange(2 * len(model.facts)) % 3 != 0  # as training removes the queried facts
+    with torch.no_grad():
+        for mask in (None, keep):
+            fast = model.forward_sets(heads, rels, edge_mask=mask)
+            torch.testing.assert_close(fast, model.forward_sets(heads, rels, edge_mask=mask, edge_weight=ones))
+        assert not torch.allclose(model.forward_sets(heads, rels, edge_mask=keep), model.forward_sets(heads, rels))
+
+
+def test_a_time_budget_stops_training_within_a_step() -> None:
+    kg = composition_kg(N)
+    model = NBFNet(kg.vocab, NBFNetConfig(dim=8, num_layers=2), kg.triples("train"), torch.Generator().manual_seed(0))
+    cfg = GNNTrainingConfig(epochs=5, batch_size=8, time_budget=1e-9)
+    res = train_nbfnet(model, kg.triples("train"), kg.triples("test"), cfg)
+    assert [h["steps"] for h in res.history] == [1] and res.best_epoch == 1 and res.best_valid is not None
+    with pytest.raises(InputError, match="time_budget"):
+        GNNTrainingConfig(time_budget=0)
