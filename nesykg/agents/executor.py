@@ -109,6 +109,7 @@ class Executor:
         memory: where every answered question is recorded (`nesykg.agents.memory`), with its gold
             answers when `ask` is given them or `labels` knows the question.
         labels: gold answers by question text (e.g. of an evaluation set), for the memory.
+        learnable: whether what is recorded may be learned from (``False`` for an evaluation).
         **policy_options: passed to the policy's constructor (``model=`` for ``llm``).
     """
 
@@ -120,6 +121,7 @@ class Executor:
         config: AgentConfig | None = None,
         memory: Memory | None = None,
         labels: Mapping[str, Sequence[str]] | None = None,
+        learnable: bool = True,
         **policy_options: Any,
     ):
         from nesykg.agents.policies import make_policy
@@ -132,6 +134,7 @@ class Executor:
         self.trace: list[dict[str, Any]] = []
         self.memory = memory
         self.labels = dict(labels or {})
+        self.learnable = learnable
         self._step_plans: list[str] = []
 
     # ------------------------------------------------------------------ acting
@@ -272,7 +275,7 @@ class Executor:
         )
         res.plan = self._plan_of(res.answers[0]) if res.answers else ""
         if self.memory is not None:
-            self.memory.record(res, gold if gold is not None else self.labels.get(question))
+            self.memory.record(res, gold if gold is not None else self.labels.get(question), self.learnable)
         return res
 
     def _topic(self) -> str | None:

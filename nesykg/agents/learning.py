@@ -102,15 +102,16 @@ def _outcome(t: Trajectory, graph: KGView, corrections: bool) -> tuple[str, str,
 
 
 def learn(memory: Memory, planner: Planner, corrections: bool = True, save: bool = True) -> dict[str, Any]:
-    """Recompute the learned state from every trajectory in `memory` with gold answers and a topic,
-    apply it to `planner` and (with `save`) store it in the memory; returns the state (JSON-able)."""
+    """Recompute the learned state from every learnable trajectory in `memory` with gold answers and a
+    topic (an evaluation's are not learnable), apply it to `planner` and (with `save`) store it in the
+    memory; returns the state (JSON-able)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rule_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     exemplars: dict[tuple[str, str], dict[str, Any]] = {}
     used = 0
     g = planner.ws.graph
     for t in memory.trajectories():
-        if t.gold is None or not t.topic:
+        if t.gold is None or not t.topic or not t.learnable:
             continue
         used += 1
         credit, blame, ex = _outcome(t, g, corrections)
@@ -275,8 +276,9 @@ def evaluate_with_memory(
     **policy_options: Any,
 ) -> AgentReport:
     """`run_agent_eval`'s protocol with a memory: the planner starts from the memory's learned
-    state, and every scored question is recorded in it with its gold answers (so a later `learn`
-    uses them: do not evaluate again on questions learned from)."""
+    state, and every scored question is recorded in it with its gold answers as an evaluation's
+    (not learnable: a later `learn` leaves them out, so evaluation questions never become training
+    data)."""
     from nesykg.agents.evaluation import evaluate_agent
     from nesykg.agents.executor import Executor
     from nesykg.agents.questions import drop_path_triples, sample, split_exemplars
@@ -291,7 +293,7 @@ def evaluate_with_memory(
     planner = Planner(ws, exemplars)
     load_learned(memory, planner)
     labels = {q.text: q.answers for q in scored}
-    agent = Executor(ws, planner, policy, config, memory=memory, labels=labels, **policy_options)
+    agent = Executor(ws, planner, policy, config, memory=memory, labels=labels, learnable=False, **policy_options)
     setup = time.perf_counter() - t0
     report = evaluate_agent(agent, scored, removed, progress)
     report.setup_seconds, report.dropped, report.exemplars = setup, len(removed), len(exemplars)

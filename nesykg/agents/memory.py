@@ -8,7 +8,9 @@
 A trajectory is one question answered: the question, its topic entity, the plan the top answer
 came from, the ranked plans, the actions taken (tool, arguments, ok; observations left out),
 the answers, the gold answers when known, success (the top answer is gold; ``None`` when gold
-is unknown), the triples written, the run id, the policy and the time. The learned state
+is unknown), the triples written, the run id, the policy, the time, and whether `learn` may
+learn from it (``learnable``: not for questions asked to *evaluate*, so an evaluation's
+questions never become training data). The learned state
 (`nesykg.agents.learning`) is one JSON document in the same file. Only parameterised SQL
 touches the file; one connection per `Memory`, used from one thread.
 """
@@ -30,8 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Memory", "Trajectory", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
-"""Version of the tables; a file of another version is refused."""
+SCHEMA_VERSION = 2
+"""Version of the tables; a file of version 1 is migrated (its trajectories stay learnable), one of
+another version is refused."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,13 +52,14 @@ CREATE TABLE IF NOT EXISTS trajectories (
     success INTEGER,
     written TEXT NOT NULL,
     policy TEXT NOT NULL,
-    steps INTEGER NOT NULL
+    steps INTEGER NOT NULL,
+    learnable INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS trajectories_success ON trajectories (success);
 """
 
 _COLUMNS = (
-    "id, run_id, time, question, topic, plan, plans, actions, answers, gold, success, written, policy, steps"
+    "id, run_id, time, question, topic, plan, plans, actions, answers, gold, success, written, policy, steps, learnable"
 )
 
 
@@ -76,6 +80,7 @@ class Trajectory:
     steps: int = 0
     time: float = field(default_factory=time.time)
     id: int = 0
+    learnable: bool = True
 
     @property
     def success(self) -> bool | None:
@@ -85,7 +90,7 @@ class Trajectory:
         return bool(self.answers) and self.answers[0] in self.gold
 
     @classmethod
-    def from_result(cls, result: AgentResult, gold: Sequence[str] | None = None) -> Trajectory:
+    def from_result(cls, result: AgentResult, gold: Sequence[str] | None = None, learnable: bool = True) -> Trajectory:
         """The trajectory of an executor's result (`AgentResult`), with the gold answers when known."""
         actions = tuple(
             {"action": s["action"], "arguments": s["arguments"], "ok": s["ok"]} for s in result.trace
@@ -102,6 +107,7 @@ class Trajectory:
             result.run_id,
             result.policy,
             result.steps,
+            learnable=learnable,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +124,7 @@ class Trajectory:
             "policy": self.policy,
             "steps": self.steps,
             "time": self.time,
+            "learnable": self.learnable,
             "plans": list(self.plans),
             "actions": list(self.actions),
         }
@@ -144,6 +151,12 @@ class Memory:
                     "INSERT INTO meta (key, value) VALUES (?, ?)", ("version", str(SCHEMA_VERSION))
                 )
                 self._db.commit()
+            elif row[0] == "1":  # version 1 lacks `learnable`: every trajectory it holds was learnable
+                cols = {r[1] for r in self._db.execute("PRAGMA table_info(trajectories)")}
+                if "learnable" not in cols:
+                    self._db.execute("ALTER TABLE trajectories ADD COLUMN learnable INTEGER NOT NULL DEFAULT 1")
+                self._db.execute("UPDATE meta SET value = ? WHERE key = ?", (str(SCHEMA_VERSION), "version"))
+                self._db.commit()
             elif row[0] != str(SCHEMA_VERSION):
                 self._db.close()
                 raise InputError(
@@ -153,12 +166,15 @@ class Memory:
             raise InputError(f"{self.path}: cannot open as an agent memory: {e}") from None
 
     # ------------------------------------------------------------------ trajectories
-    def record(self, result: AgentResult | Trajectory, gold: Sequence[str] | None = None) -> Trajectory:
-        """Store one answered question (an `AgentResult` or a built `Trajectory`); returns it with its id."""
-        t = result if isinstance(result, Trajectory) else Trajectory.from_result(result, gold)
+    def record(
+        self, result: AgentResult | Trajectory, gold: Sequence[str] | None = None, learnable: bool = True
+    ) -> Trajectory:
+        """Store one answered question (an `AgentResult` or a built `Trajectory`); returns it with its id.
+        `learnable=False` (an evaluation's question) keeps it out of `nesykg.agents.learning.learn`."""
+        t = result if isinstance(result, Trajectory) else Trajectory.from_result(result, gold, learnable)
         success = None if t.success is None else int(t.success)
         cur = self._db.execute(
-            f"INSERT INTO trajectories ({_COLUMNS.removeprefix('id, ')}) VALUES ({', '.join('?' * 13)})",
+            f"INSERT INTO trajectories ({_COLUMNS.removeprefix('id, ')}) VALUES ({', '.join('?' * 14)})",
             (
                 t.run_id,
                 t.time,
@@ -173,6 +189,7 @@ class Memory:
                 json.dumps([list(x) for x in t.written]),
                 t.policy,
                 t.steps,
+                int(t.learnable),
             ),
         )
         self._db.commit()
@@ -195,7 +212,7 @@ class Memory:
 
     @staticmethod
     def _row(r: tuple[Any, ...]) -> Trajectory:
-        i, run_id, t, q, topic, plan, plans, actions, answers, gold, _, written, policy, steps = r
+        i, run_id, t, q, topic, plan, plans, actions, answers, gold, _, written, policy, steps, learnable = r
         return Trajectory(
             q,
             tuple(json.loads(answers)),
@@ -210,17 +227,18 @@ class Memory:
             steps,
             t,
             i,
+            bool(learnable),
         )
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM trajectories").fetchone()[0])
 
     def stats(self) -> dict[str, int]:
-        """Counts: trajectories, with gold, successful."""
-        n, g, s = self._db.execute(
-            "SELECT COUNT(*), COUNT(gold), COALESCE(SUM(success), 0) FROM trajectories"
+        """Counts: trajectories, with gold, successful, not learnable (an evaluation's)."""
+        n, g, s, e = self._db.execute(
+            "SELECT COUNT(*), COUNT(gold), COALESCE(SUM(success), 0), COALESCE(SUM(1 - learnable), 0) FROM trajectories"
         ).fetchone()
-        return {"trajectories": int(n), "with_gold": int(g), "successful": int(s)}
+        return {"trajectories": int(n), "with_gold": int(g), "successful": int(s), "evaluation": int(e)}
 
     # ------------------------------------------------------------------ learned state
     def save_state(self, state: dict[str, Any]) -> None:

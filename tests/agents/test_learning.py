@@ -166,13 +166,15 @@ def test_cli_learn_prints_before_and_after_and_eval_ask_extend_the_memory(tmp_pa
     assert json.loads(capsys.readouterr().out)["hits_at_1"] == rep["after"]["hits_at_1"]
     with Memory(db) as mem:
         assert mem.stats()["trajectories"] == len(train) + len(valid)
-    # learn without questions re-learns from the memory (now with the evaluation's trajectories too)
+        assert mem.stats()["evaluation"] == len(valid)  # recorded, marked as an evaluation's
+    # learn without questions re-learns from the memory: the training trajectories only, never the
+    # evaluation's (they would make a later evaluation on the same questions a test on training data)
     store = str(tmp_path / "store")
     (tmp_path / "kb.tsv").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in kb), encoding="utf-8")
     assert main(["kg", "load", str(tmp_path / "kb.tsv"), "--store", store]) == 0
     assert main(["agent", "learn", "--memory", db, "--store", store]) == 0
     out = capsys.readouterr().out
-    assert f"learned from {len(train) + len(valid)} of {len(train) + len(valid)} trajectories" in out
+    assert f"learned from {len(train)} of {len(train) + len(valid)} trajectories" in out
     q = valid[0]
     assert (
         main(

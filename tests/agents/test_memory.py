@@ -32,6 +32,7 @@ def test_memory_records_trajectories_and_the_state_survives_reopening(tmp_path):
             "trajectories": 2,
             "with_gold": 1,
             "successful": 1,
+            "evaluation": 0,
         }
         learn(mem, Planner(ws))
     with Memory(path) as mem:  # a later session: the planner takes the saved state
@@ -47,3 +48,40 @@ def test_not_a_memory_is_refused_in_one_line(tmp_path):
     bad.write_text("hello, not sqlite\n" * 100)
     with pytest.raises(InputError, match="notes.db: cannot open as an agent memory"):
         Memory(bad)
+
+
+def test_a_version_1_memory_is_migrated_and_its_trajectories_stay_learnable(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('version', '1');"
+        "CREATE TABLE trajectories (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, time REAL NOT NULL,"
+        " question TEXT NOT NULL, topic TEXT, plan TEXT NOT NULL, plans TEXT NOT NULL, actions TEXT NOT NULL,"
+        " answers TEXT NOT NULL, gold TEXT, success INTEGER, written TEXT NOT NULL, policy TEXT NOT NULL,"
+        " steps INTEGER NOT NULL);"
+        "INSERT INTO trajectories VALUES (1, '', 0, 'q ?', 'pa0', 'spouse', '[]', '[]', '[\"pb0\"]', '[\"pb0\"]', 1,"
+        " '[]', 'symbolic', 2);"
+    )
+    db.commit()
+    db.close()
+    with Memory(path) as mem:
+        [t] = mem.trajectories()
+        assert t.learnable and t.success and mem.stats()["evaluation"] == 0
+    with Memory(path) as mem:  # migrated once, opened again as the current version
+        assert len(mem) == 1
+
+
+def test_evaluation_trajectories_are_recorded_but_not_learned_from(tmp_path):
+    from nesykg.agents.learning import evaluate_with_memory
+
+    kb, qs = family(4)
+    with Memory(tmp_path / "agent.db") as mem:
+        rep = evaluate_with_memory(qs[8:], kb, mem, exemplars=qs[:8], limit=6, config=AgentConfig(dry_run=True))
+        assert rep.questions == 6 and len(mem) == 6
+        assert all(not t.learnable and t.gold is not None for t in mem.trajectories())
+        ws = Workspace.from_triples(kb, "fam", mine=False)
+        state = learn(mem, Planner(ws))
+        assert state["trajectories"] == 0 and state["exemplars"] == []
