@@ -94,7 +94,8 @@ def git_hash() -> str | None:
     package = Path(__file__).resolve().parent
     try:
         top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=package, capture_output=True, text=True, timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -132,6 +132,7 @@ def evaluate(
     conf = {"questions": questions, "kb": kb, "format": format, "exemplars": exemplars, "limit": limit, "drop": drop,
             "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence}
     with cli_run(run_dir, "agent eval", conf) as run, stage_progress() as bar:
+        bar.begin("building the workspace (KB, mined rules)")
         if mem is None:
             rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg,
                                  progress=bar, **_policy_options(policy, model, base_url))
@@ -211,6 +212,7 @@ def learn(
         conf = {"questions": questions, "kb": kb, "valid": valid, "exemplars": exemplars, "seed_share": seed_share,
                 "passes": passes, "limit": limit, "drop": drop, "seed": seed, "policy": policy, "max_steps": max_steps}
         with cli_run(run_dir, "agent learn", conf) as run, stage_progress() as bar:
+            bar.begin("building the workspace (KB, mined rules)")
             if kb_triples is None:
                 from nesykg.agents import Workspace
                 from nesykg.cli.common import open_cli_store

@@ -114,7 +114,9 @@ def train(
         metrics = {}
         if "test" in kg.splits and len(kg.triples("test")):
             filt = [kg.triples(s) for s in ("train", "valid", "test") if s in kg.splits]
-            metrics["test"] = evaluate(net, kg.triples("test"), filt)
+            with stage_progress() as bar:
+                bar.begin("evaluating on test")  # elapsed time: evaluate() reports no progress
+                metrics["test"] = evaluate(net, kg.triples("test"), filt)
     folder = out or Path("runs") / f"{name}-{model}"
     save_predictor(net, folder, dataset=ref)
     import json
@@ -180,7 +182,11 @@ def evaluate_cmd(
             kg = load_dataset_kg(where)
             kg.vocab.check_same(cp.vocab, what="checkpoint")
             model, filt = cp.model, [kg.triples(s) for s in ("train", "valid") if s in kg.splits]
-        rows = {"test": inductive_metrics(model, kg.triples("test"), filt, protocol)}
+        from nesykg.cli.progress import stage_progress
+
+        with stage_progress() as bar:
+            bar.begin(f"evaluating ({protocol})")  # elapsed time: inductive_metrics reports no progress
+            rows = {"test": inductive_metrics(model, kg.triples("test"), filt, protocol)}
         title = f"{cp.name} on {kg.name} ({protocol})"
     from nesykg.cli.rundir import cli_run
 

@@ -8,6 +8,8 @@ commands wrap them as::
 
 Each new stage gets its own bar row; a ``None`` total shows a pulsing bar. `StageBar.status`
 sets a short text shown after the current stage's bar (training's loss and validation MRR).
+`StageBar.begin` shows a pulsing row with the elapsed time for work that reports no progress
+itself (building an agent's workspace); it is marked done when the next stage reports.
 """
 
 from __future__ import annotations
@@ -26,10 +28,29 @@ class StageBar:
         self._bar = bar
         self._tasks: dict[str, Any] = {}
         self._current: Any = None
+        self._open: list[Any] = []  # rows of `begin`, done when another stage reports
+
+    def begin(self, stage: str) -> None:
+        """A pulsing row for `stage` (elapsed time, no total), until another stage reports."""
+        if self._bar is None:
+            return
+        self._close_open()
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._bar.add_task(stage, total=None, status="")
+        self._current = task
+        self._open.append(task)
+
+    def _close_open(self) -> None:
+        for task in self._open:
+            self._bar.update(task, total=1, completed=1)
+        self._open.clear()
 
     def __call__(self, stage: str, done: int, total: int | None, /) -> None:
         if self._bar is None:
             return
+        if self._open and self._tasks.get(stage) not in self._open:
+            self._close_open()
         task = self._tasks.get(stage)
         if task is None:
             task = self._tasks[stage] = self._bar.add_task(stage, total=total, status="")
@@ -70,4 +91,6 @@ def stage_progress(transient: bool = True, console: Any = None) -> Iterator[Stag
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=err, transient=transient) as bar:
-        yield StageBar(bar)
+        stages = StageBar(bar)
+        yield stages
+        stages._close_open()

@@ -200,8 +200,11 @@ def apply(
     from nesykg.reasoners.rules.chaining import apply_rules
     from nesykg.reasoners.rules.syntax import read_rules
 
+    from nesykg.cli.progress import stage_progress
+
     given = read_rules(rules) if rules is not None else []
-    with open_cli_store(store) as st:
+    with open_cli_store(store) as st, stage_progress() as bar:
+        bar.begin("applying rules")  # apply_rules reports no progress: elapsed time only
         res = apply_rules(st, given, min_confidence=min_conf, aggregation=aggregation, expert=expert, max_rounds=max_rounds)  # type: ignore[arg-type]
     if json_out:
         print_json(

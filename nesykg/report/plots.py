@@ -7,6 +7,7 @@ this module costs nothing.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -279,7 +280,7 @@ def writeback_calibration(runs: Labelled) -> Any | None:
         if not pairs:
             continue
         pts = []
-        for lo, hi in zip(CONF_BINS, CONF_BINS[1:]):
+        for lo, hi in itertools.pairwise(CONF_BINS):
             inside = [(c, ok) for c, ok in pairs if lo <= c < hi]
             if inside:
                 pts.append((sum(c for c, _ in inside) / len(inside), sum(ok for _, ok in inside) / len(inside), len(inside)))
