@@ -19,7 +19,7 @@ __all__ = ["report"]
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(
         help="Run directories ('--run-dir' of train, eval, rules mine, cqa eval, agent eval...), or checkpoint "
-        "folders with a run/ subfolder.", show_default=False)],
+        "folders with a run/ subfolder.", show_default=False, metavar="RUN_DIR")],
     out: Annotated[Optional[Path], typer.Option(
         "--out", "-o", help="The report file (default: report.html, or report.md with --format md).")] = None,
     format: Annotated[Optional[str], typer.Option(
