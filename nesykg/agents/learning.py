@@ -273,6 +273,7 @@ def evaluate_with_memory(
     policy: str = "symbolic",
     config: AgentConfig | None = None,
     progress: Progress | None = None,
+    workspace_options: dict[str, Any] | None = None,
     **policy_options: Any,
 ) -> AgentReport:
     """`run_agent_eval`'s protocol with a memory: the planner starts from the memory's learned
@@ -289,7 +290,7 @@ def evaluate_with_memory(
         exemplars, questions = split_exemplars(questions, seed)
     scored = sample(questions, limit, seed)
     kept, removed = drop_path_triples(kb, scored, drop, seed) if drop else (list(kb), [])
-    ws = Workspace.from_triples(kept, "kb")
+    ws = Workspace.from_triples(kept, "kb", **(workspace_options or {}))
     planner = Planner(ws, exemplars)
     load_learned(memory, planner)
     labels = {q.text: q.answers for q in scored}

@@ -111,6 +111,7 @@ def evaluate(
     base_url: BaseUrlOpt = None,
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
+    train: Annotated[Optional[str], typer.Option("--train", help="Train this link predictor (complex, transe...) on the KB first, a fallback after the rules (seconds on a few thousand triples).")] = None,
     memory: MemoryOpt = None,
     run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
@@ -130,18 +131,20 @@ def evaluate(
     from nesykg.cli.rundir import cli_run, record_agent_report
 
     conf = {"questions": questions, "kb": kb, "format": format, "exemplars": exemplars, "limit": limit, "drop": drop,
-            "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence}
+            "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence,
+            "train": train}
     with cli_run(run_dir, "agent eval", conf) as run, stage_progress() as bar:
         bar.begin("building the workspace (KB, mined rules)")
         if mem is None:
-            rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg,
+            rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg, {"train": train},
                                  progress=bar, **_policy_options(policy, model, base_url))
         else:
             from nesykg.agents.learning import evaluate_with_memory
 
             with mem:
                 rep = evaluate_with_memory(qs, load_kb(kb), mem, ex, limit, drop, seed, policy, cfg,
-                                           progress=bar, **_policy_options(policy, model, base_url))
+                                           progress=bar, workspace_options={"train": train},
+                                           **_policy_options(policy, model, base_url))
         record_agent_report(run, rep)
     if as_json:
         print_json(rep.as_dict())
