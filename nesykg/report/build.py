@@ -230,6 +230,8 @@ def build_report(
                 p = target.with_name(f"{target.stem}-{pid}.png")
                 _atomic_bytes(p, png)
                 result.images.append(p)
+            for pid in result.omitted:  # an earlier report's plot that this one leaves out
+                target.with_name(f"{target.stem}-{pid}.png").unlink(missing_ok=True)
             _atomic_bytes(target, _markdown(loaded, labels, images, target).encode("utf-8"))
     except OSError as e:
         raise InputError(f"{target}: cannot write the report: {e.strerror or e}") from None

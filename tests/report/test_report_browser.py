@@ -148,6 +148,9 @@ def test_markdown_report_writes_pngs_beside_it(tmp_path: Path, runs: dict[str, P
     for name in linked:
         assert (out.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "**model**" in text and "**complex**" in text  # the train runs differ in their model
+    # a second report into the same file leaves no PNG of a plot it lacks
+    nesykg("report", runs["complex"], "--out", out, "--json")
+    assert sorted(p.name for p in out.parent.glob("*.png")) == ["report-linkpred-metrics.png", "report-training-curves.png"]
 
 
 def test_a_plot_without_data_is_left_out(tmp_path: Path, runs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
