@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train", default="complex", help="link predictor trained at open time ('none': no model)")
     ap.add_argument("--dry-run", action="store_true", help="propose and validate, write nothing")
     ap.add_argument("--calibration", action="store_true", help="print proposed triples by confidence")
+    ap.add_argument("--failures", action="store_true", help="print the first 20 missed questions per setting")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--learn", action="store_true", help="measure validation Hits@1 before and after learning")
     ap.add_argument("--seed-share", type=float, default=0.1, help="with --learn: training share given as exemplars")
@@ -80,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['mean_steps']:.2f} | {r['p50_seconds']:.4f} | {r['p95_seconds']:.4f} | {r['setup_seconds']:.1f} |")
     if args.calibration:
         _calibration(rows)
+    if args.failures:
+        for r in rows:
+            kg = "full" if not r["drop"] else f"{r['drop']:.0%} removed"
+            print(f"\nmissed ({kg}, first 20):")
+            for f in r["failures"]:
+                print(f"  {f['id']}: {f['question']}  gold {'/'.join(f['gold'])}  answered {', '.join(f['answers']) or '-'}")
     return 0
 
 
