@@ -204,8 +204,8 @@ def apply(
 
     given = read_rules(rules) if rules is not None else []
     with open_cli_store(store) as st, stage_progress() as bar:
-        bar.begin("applying rules")  # apply_rules reports no progress: elapsed time only
-        res = apply_rules(st, given, min_confidence=min_conf, aggregation=aggregation, expert=expert, max_rounds=max_rounds)  # type: ignore[arg-type]
+        res = apply_rules(st, given, min_confidence=min_conf, aggregation=aggregation, expert=expert,  # type: ignore[arg-type]
+                          max_rounds=max_rounds, progress=bar)
     if json_out:
         print_json(
             {

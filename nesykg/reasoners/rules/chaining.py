@@ -47,6 +47,7 @@ from nesykg.reasoners.rules.syntax import Rule, compile_rules, format_rule, pars
 
 if TYPE_CHECKING:  # pragma: no cover
     from nesykg.kg.store import GraphSelection, GraphStore
+    from nesykg.progress import Progress
 
 __all__ = [
     "Conclusion",
@@ -121,6 +122,7 @@ def infer(
     aggregation: Literal["max", "noisy-or"] = "max",
     max_rounds: int = 10,
     split: str = "train",
+    progress: Progress | None = None,
 ) -> list[Conclusion]:
     """New triples that `rules` conclude from one split of `kg`, chained to a fixpoint.
 
@@ -131,6 +133,7 @@ def infer(
         aggregation: ``"max"`` or ``"noisy-or"`` over the rules that conclude a triple.
         max_rounds: stop after this many rounds even if more would follow.
         split: the split of `kg` holding the facts.
+        progress: called as ``progress("chaining, round N", rules done, rules)``.
 
     Returns:
         The conclusions in a deterministic order (round, then ids).
@@ -152,6 +155,8 @@ def infer(
         known = np.unique((g.triples[:, 0] * R + g.triples[:, 1]) * N + g.triples[:, 2])
         parts_k, parts_c, parts_n, parts_i = [], [], [], []
         for i, cr in enumerate(compiled):
+            if progress is not None:
+                progress(f"chaining, round {rnd}", i, len(compiled))
             hs, r, ts, counts = _conclusions_of(g, cr, R)
             if len(hs) == 0:
                 continue
@@ -164,6 +169,8 @@ def infer(
             parts_c.append(np.full(int(fresh.sum()), cr.confidence))
             parts_n.append(counts[fresh])
             parts_i.append(np.full(int(fresh.sum()), i))
+        if progress is not None:
+            progress(f"chaining, round {rnd}", len(compiled), len(compiled))
         if not parts_k:
             break
         keys, conf, cnt, idx = (np.concatenate(x) for x in (parts_k, parts_c, parts_n, parts_i))
@@ -216,6 +223,7 @@ def apply_rules(
     expert: bool = True,
     max_rounds: int = 10,
     run_id: str | None = None,
+    progress: Progress | None = None,
 ) -> ApplyResult:
     """Materialise what `rules` (and the store's expert rules) conclude into ``inferred``.
 
@@ -230,6 +238,7 @@ def apply_rules(
             of its body and its constants must be in the store (`UnknownNameError`).
         max_rounds: chaining rounds at most.
         run_id: the run id to write under (default: a fresh ``rules-...`` id).
+        progress: called per chaining round with rules done of all (see `infer`).
     """
     rules = list(rules)
     if expert:
@@ -240,7 +249,7 @@ def apply_rules(
     if kg.num_entities == 0:
         raise InputError(f"the store has no triples in {graphs!r} to apply rules to")
     kg = _with_head_relations(kg, rules)
-    conclusions = infer(kg, rules, min_confidence, aggregation, max_rounds)
+    conclusions = infer(kg, rules, min_confidence, aggregation, max_rounds, progress=progress)
     if not conclusions:
         return ApplyResult(None, [], len(rules))
     run = run_id or new_run_id("rules")

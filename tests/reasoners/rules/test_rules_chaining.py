@@ -69,7 +69,12 @@ def test_apply_is_idempotent_and_undo_restores_exactly(store):
 def test_threshold_and_chaining_rounds(store):
     _load_family(store)
     assert apply_rules(store, GRAND, min_confidence=0.95).added == 0
-    res = apply_rules(store, CHAIN, min_confidence=0.8)
+    calls: list[tuple[str, int, int | None]] = []
+    res = apply_rules(store, CHAIN, min_confidence=0.8, progress=lambda *a: calls.append(a))
+    # progress: per round, rules done of both, each round ending complete
+    ends = [c for c in calls if c[1] == c[2]]
+    assert [c[0] for c in ends] == [f"chaining, round {n}" for n in (1, 2, 3, 4)]
+    assert all(c[2] == 2 and 0 <= c[1] <= 2 for c in calls)
     # ancestors: 10 parent pairs (round 1), then the transitive closure (8+8+5+1+1+2 pairs)
     by = {c.triple: c for c in res.conclusions}
     assert by[("ann", "ancestor", "bob")].round == 1 and by[("ann", "ancestor", "bob")].confidence == 0.95
