@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["EpiGNN", "EpiGNNConfig", "RelationQuery"]
 
 AGGREGATIONS = ("product", "min")
+_PREPARED = 200_000  # queries whose preprocessing a model remembers
 _TINY = 1e-18
 
 
@@ -141,6 +142,7 @@ class EpiGNN(GraphReasoner):
         a.uniform_(-bound, bound, generator=generator)
         self.theta = nn.Parameter(theta)  # relation facet logits
         self.a_logits = nn.Parameter(a)  # composition logits over p for i, j >= 1
+        self._prep_cache: dict[RelationQuery, tuple[int, list[int], list[int]]] = {}
 
     # -------------------------------------------------------------- algebra
     def composition(self) -> Tensor:
@@ -216,6 +218,17 @@ class EpiGNN(GraphReasoner):
             raise InputError("every training graph needs a target relation")
         return torch.tensor(self._relation_ids([q.target for q in queries]), dtype=torch.long)  # type: ignore[misc]
 
+    def _prepared(self, q: RelationQuery) -> tuple[int, list[int], list[int]]:
+        """``(nodes, edge type ids, nodes on a shortest path)`` of a query, remembered per
+        query (training revisits the same graphs every epoch; at most `_PREPARED` kept)."""
+        got = self._prep_cache.get(q)
+        if got is None:
+            if len(self._prep_cache) >= _PREPARED:
+                self._prep_cache.clear()
+            got = (q.num_nodes, self._relation_ids(q.edge_types), _shortest_path_nodes(q.num_nodes, q.edges, q.query))
+            self._prep_cache[q] = got
+        return got
+
     def relation_logits(self, queries: Sequence[RelationQuery]) -> Tensor:
         """Logits ``[Q, R]`` of every relation between each query's two nodes (one batch)."""
         dev = self.theta.device
@@ -223,16 +236,15 @@ class EpiGNN(GraphReasoner):
         path_nodes, path_owner = [], []
         base, longest = 0, 1
         for qi, q in enumerate(queries):
-            n = q.num_nodes
+            n, ids, on_path = self._prepared(q)
             offsets.append(base)
             src += [base + i for i, _ in q.edges]
             dst += [base + j for _, j in q.edges]
-            types += self._relation_ids(q.edge_types)
+            types += ids
             s_nodes.append(base + q.query[0])
             t_nodes.append(base + q.query[1])
-            for v in _shortest_path_nodes(n, q.edges, q.query):
-                path_nodes.append(base + v)
-                path_owner.append(qi)
+            path_nodes += [base + v for v in on_path]
+            path_owner += [qi] * len(on_path)
             base += n
             longest = max(longest, n - 1)
         steps = min(longest, self._config.max_iterations)
