@@ -57,6 +57,8 @@ def test_a_predictor_trained_at_open_time_is_a_capped_fallback() -> None:
     assert ws.caps == {"distmult-fit": TRAINED_CONFIDENCE}
     ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse", "top_k": 5, "model": "distmult-fit"})
     assert ok and obs["items"] and all(i["confidence"] <= TRAINED_CONFIDENCE for i in obs["items"])
+    ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse"})
+    assert ok and obs["model"] == "distmult-fit"  # without rules the default is a model, not the prior
     res = Executor(ws, Planner(ws)).ask("what is the spouse of alice ?")
     assert any(s["action"] == "predict_links" and s["arguments"]["model"] == "distmult-fit" for s in res.trace)
     assert res.written == []  # a capped model alone never reaches the write threshold

@@ -51,7 +51,8 @@ def _model(ep: Episode, model: str | None) -> tuple[str, Any]:
     preds = ep.ws.predictors
     if not preds:
         raise ToolError("the workspace has no link predictor (no rules, no checkpoint)")
-    name = model or ("rules" if "rules" in preds else sorted(preds)[0])
+    # by default the rules, else a model; the range prior only when there is nothing else
+    name = model or ("rules" if "rules" in preds else sorted(preds, key=lambda m: (m == "prior", m))[0])
     if name not in preds:
         raise ToolError(f"unknown model {name!r}; the workspace has {', '.join(sorted(preds))}")
     return name, preds[name]
