@@ -94,6 +94,15 @@ class AgentResult:
         }
 
 
+def _rank_score(item: dict[str, Any]) -> float:
+    """How a fallback ranks a predicted candidate: its confidence, or for a calibrated model the
+    larger of that and its own truth value up to `WEAK` (a model's ranking is informative even
+    where its calibrated confidence is low; what is written keeps the calibrated confidence)."""
+    if "truth" in item:
+        return max(float(item["confidence"]), min(float(item["truth"]), WEAK))
+    return float(item["confidence"])
+
+
 class BudgetExhausted(Exception):
     """The step budget is spent (internal: ends a policy's run)."""
 
@@ -206,7 +215,7 @@ class Executor:
                                    {"head": e, "relation": step, "top_k": k, "model": model})
                 for item in obs.get("items", []) if ok else []:
                     if not item["known"] and item["entity"] not in found:
-                        found[item["entity"]] = (e, item["confidence"])
+                        found[item["entity"]] = (e, _rank_score(item))
             if found:
                 return sorted(((h, e, c, model) for e, (h, c) in found.items()), key=lambda x: -x[2])[:k]
         return []

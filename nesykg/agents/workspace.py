@@ -26,6 +26,7 @@ from nesykg.agents.schema import DESCRIPTIONS, LABELS, SCHEMA_PREDICATES, Schema
 from nesykg.kg.terms import DATASET_NS, Literal, dataset_namespace, local_name, mint
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nesykg.agents.calibration import Calibration
     from nesykg.kg.store import GraphStore
     from nesykg.kg.tensor import TensorKG
     from nesykg.reasoners.base import LinkPredictor
@@ -36,13 +37,6 @@ __all__ = ["Workspace", "DEFAULT_MINER"]
 
 DEFAULT_MINER: dict[str, Any] = {"max_length": 2, "min_confidence": 0.1, "min_support": 2, "seed": 0}
 """Settings of the rule mining a workspace runs on its snapshot (`MinerConfig` fields)."""
-TRAIN_DEFAULTS: dict[str, Any] = {"dim": 64, "epochs": 30, "mode": "kvsall", "batch_size": 128, "seed": 0, "eval_every": 0}
-"""Settings of a link predictor trained at open time (`TrainingConfig` fields): seconds on a few
-thousand edges."""
-TRAINED_CONFIDENCE = 0.5
-"""The most confidence a predictor trained at open time gives a triple (below the write threshold):
-its truth values were not calibrated on held-out edges (on PathQuestion's 2H KB, 3 of its 7 top
-predictions with truth >= 0.8 were right)."""
 
 
 @dataclass
@@ -60,7 +54,8 @@ class Workspace:
         documents: searchable passages (files and entity descriptions).
         schema: the expert graph's schema (`Schema`).
         labels: entity name -> labels and aliases read from the store.
-        caps: predictor name -> the most confidence the agent takes from it (trained at open time).
+        calibration: predictor name -> its map from truth values to confidences (a model trained
+            at open time, `nesykg.agents.calibration`).
     """
 
     store: GraphStore
@@ -74,7 +69,7 @@ class Workspace:
     labels: dict[str, list[str]] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    caps: dict[str, float] = field(default_factory=dict)
+    calibration: dict[str, Calibration] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -102,8 +97,9 @@ class Workspace:
             prior: add the relation-range prior (`nesykg.agents.prior.RangePrior`) as predictor
                 ``"prior"``, the last fallback (its confidences stay below the write threshold).
             train: a model name (``complex``, ``transe``...): train that link predictor on the
-                snapshot now (seeded, bounded: `TRAIN_DEFAULTS`) as predictor ``"NAME-fit"``; with no
-                held-out data to calibrate it, its confidences are capped at `TRAINED_CONFIDENCE`.
+                snapshot now as predictor ``"NAME-fit"``: seeded and bounded, on all but a held-out
+                5% of the edges, on which its confidences are calibrated
+                (`nesykg.agents.calibration.train_calibrated`).
 
         Raises:
             InputError: an unreadable checkpoint, rules file or document folder.
@@ -200,13 +196,12 @@ class Workspace:
             self.predictors["prior"] = RangePrior(self.kg)
         model = self.options.get("train")
         if model and len(self.graph):
-            from nesykg.reasoners.config import TrainingConfig
-            from nesykg.reasoners.training import train
+            from nesykg.agents.calibration import train_calibrated
 
-            trained, _ = train(self.kg, TrainingConfig(model=str(model), **TRAIN_DEFAULTS))
+            trained, calibration = train_calibrated(self.kg, str(model))
             key = self._predictor_key(Path(f"{model}-fit"), str(model))
             self.predictors[key] = trained
-            self.caps[key] = TRAINED_CONFIDENCE
+            self.calibration[key] = calibration
         cps = self.options["checkpoint"]
         for p in [cps] if isinstance(cps, (str, Path)) else (cps or ()):
             from nesykg.reasoners.checkpoint import load_predictor

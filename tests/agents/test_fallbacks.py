@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import torch
 
+from nesykg.agents.calibration import Calibration
 from nesykg.agents.executor import AgentConfig, Executor
 from nesykg.agents.planner import Planner
 from nesykg.agents.prior import PRIOR_CONFIDENCE
 from nesykg.agents.questions import Question
 from nesykg.agents.tools import Episode, call_tool
-from nesykg.agents.workspace import TRAINED_CONFIDENCE, Workspace
+from nesykg.agents.workspace import Workspace
 from tests.agents.kgs import FAMILY
 
 # six parents with a gender (four male), their children; "zed" has a child but no gender
@@ -51,17 +52,27 @@ def test_a_missing_value_falls_back_to_the_prior_and_is_answered_not_written() -
     assert Executor(bare, Planner(bare, ASKED)).ask("what is the gender of k6 's parent ?").answers[:1] != ["male"]
 
 
-def test_a_predictor_trained_at_open_time_is_a_capped_fallback() -> None:
-    ws = Workspace.from_triples(FAMILY, "family", mine=False, train="distmult")
+def test_calibration_is_the_isotonic_share_of_right_predictions_by_truth() -> None:
+    cal = Calibration.fit([(0.1, False), (0.2, True), (0.3, False), (0.6, False), (0.7, True), (0.9, True)])
+    assert list(cal.values) == sorted(cal.values) and cal.samples == 6  # monotone in truth
+    assert cal(0.05) == 0.0 and cal(0.95) == 1.0
+    assert cal(0.25) == 1 / 3  # 0.2 (right) and 0.3 (wrong) pooled with 0.1 (wrong)
+    assert Calibration()(0.9) == 0.0  # nothing held out: no confidence
+
+
+def test_a_predictor_trained_at_open_time_answers_with_calibrated_confidences() -> None:
+    kb = [(h, r, t) for i in range(4) for h, r, t in [(f"a{i}", "spouse", f"b{i}"), (f"b{i}", "spouse", f"a{i}"),
+                                                      (f"a{i}", "children", f"c{i}"), (f"b{i}", "children", f"c{i}")]]
+    ws = Workspace.from_triples(kb + FAMILY, "family", mine=False, train="distmult")
     assert sorted(ws.predictors) == ["distmult-fit", "prior"]
-    assert ws.caps == {"distmult-fit": TRAINED_CONFIDENCE}
-    ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse", "top_k": 5, "model": "distmult-fit"})
-    assert ok and obs["items"] and all(i["confidence"] <= TRAINED_CONFIDENCE for i in obs["items"])
-    ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse"})
+    cal = ws.calibration["distmult-fit"]
+    assert cal.samples > 0  # 5% of the 33 edges held out, both directions, top 3 each
+    ok, obs = call_tool(Episode(ws), "predict_links", {"head": "alice", "relation": "spouse", "top_k": 5})
     assert ok and obs["model"] == "distmult-fit"  # without rules the default is a model, not the prior
+    assert all(i["confidence"] == round(cal(i["truth"]), 4) for i in obs["items"])
     res = Executor(ws, Planner(ws)).ask("what is the spouse of alice ?")
     assert any(s["action"] == "predict_links" and s["arguments"]["model"] == "distmult-fit" for s in res.trace)
-    assert res.written == []  # a capped model alone never reaches the write threshold
+    assert all(p["confidence"] <= max(cal.values) for p in res.proposals)
 
 
 def test_evaluation_records_every_question_and_every_proposed_triple() -> None:

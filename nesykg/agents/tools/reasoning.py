@@ -52,7 +52,7 @@ def _model(ep: Episode, model: str | None) -> tuple[str, Any]:
     if not preds:
         raise ToolError("the workspace has no link predictor (no rules, no checkpoint)")
     # by default the rules, else a model; the range prior only when there is nothing else
-    name = model or ("rules" if "rules" in preds else sorted(preds, key=lambda m: (m == "prior", m))[0])
+    name = model or ("rules" if "rules" in preds else min(preds, key=lambda m: (m == "prior", m)))
     if name not in preds:
         raise ToolError(f"unknown model {name!r}; the workspace has {', '.join(sorted(preds))}")
     return name, preds[name]
@@ -72,20 +72,24 @@ def predict_links(ep: Episode, head: str, relation: str, top_k: int = 5, model: 
         ranking = predict(pred, relation=rel, top_k=top_k, **kwargs)
     except NesykgError as e:
         raise ToolError(f"{name} cannot predict ({h}, {step}, ?): {e}") from None
-    conf = _confidences(pred, name, h, rel, inv, ranking)
-    if name in ep.ws.caps:
-        conf = [min(ep.ws.caps[name], c) for c in conf]
+    conf = truth = _confidences(pred, name, h, rel, inv, ranking)
+    cal = ep.ws.calibration.get(name)
+    if cal is not None:  # truth values as the share of such predictions found right on held-out edges
+        conf = [cal(c) for c in truth]
     g = ep.ws.graph
     items = []
-    for a, c in zip(ranking.answers, conf):
-        if c <= 0:
+    for a, c, tv in zip(ranking.answers, conf, truth):
+        if tv <= 0:
             continue
         triple = (a.entity, rel, h) if inv else (h, rel, a.entity)
         evidence = f"{name}: ({h}, {step}, {a.entity})"
         if name == "rules" and len(items) < 3:
             evidence = _rule_evidence(pred, h, step, a.entity) or evidence
         ep.believe(triple, Support(c, name, evidence))
-        items.append({"entity": a.entity, "confidence": round(c, 4), "known": triple in g, "evidence": evidence})
+        item = {"entity": a.entity, "confidence": round(c, 4), "known": triple in g, "evidence": evidence}
+        if cal is not None:
+            item["truth"] = round(tv, 4)  # the model's own (uncalibrated) truth value
+        items.append(item)
     if not items:
         raise ToolError(f"{name} predicts nothing for ({h}, {step}, ?)")
     return {"head": h, "relation": step, "model": name, **bounded(items)}
