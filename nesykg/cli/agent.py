@@ -111,7 +111,7 @@ def evaluate(
     base_url: BaseUrlOpt = None,
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
-    train: Annotated[Optional[str], typer.Option("--train", help="Train this link predictor (complex, transe...) on the KB first, a fallback after the rules (seconds on a few thousand triples).")] = None,
+    train: Annotated[Optional[str], typer.Option("--train", help="Train this link predictor (complex, transe...) on the KB first, a fallback after the rules, its confidences calibrated on held-out edges (two short trainings).")] = None,
     memory: MemoryOpt = None,
     run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
