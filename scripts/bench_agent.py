@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop", type=float, nargs="+", default=[0.0, 0.3], help="fractions of gold-path triples removed")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--min-confidence", type=float, default=0.8)
+    ap.add_argument("--rules", action="append", default=None,
+                    help="expert rules file (repeatable), besides the rules mined from the KB")
     ap.add_argument("--train", default="complex", help="link predictor trained at open time ('none': no model)")
     ap.add_argument("--dry-run", action="store_true", help="propose and validate, write nothing")
     ap.add_argument("--calibration", action="store_true", help="print proposed triples by confidence")
@@ -63,12 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         cfg = AgentConfig(min_confidence=args.min_confidence, dry_run=args.dry_run)
         train = None if args.train.lower() == "none" else args.train
-        rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=cfg, workspace_options={"train": train})
+        rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=cfg,
+                             workspace_options={"train": train, "rules": args.rules})
         rows.append({"drop": drop, **rep.as_dict(), "wall_seconds": time.perf_counter() - t0})
     if args.json:
         json.dump([{k: v for k, v in r.items() if k != "scored_ids"} for r in rows], sys.stdout, indent=2)
         print()
         return 0
+    print(f"expert rules: {', '.join(args.rules) if args.rules else 'none'}")
     print(f"link predictor trained at open time: {args.train}; write threshold {args.min_confidence}"
           f"{' (dry run)' if args.dry_run else ''}")
     print(f"questions: {args.questions} ({rows[0]['questions']} scored, {rows[0]['exemplars']} exemplars, seed {args.seed})")

@@ -112,6 +112,7 @@ def evaluate(
     max_steps: StepsOpt = 10,
     min_confidence: ConfOpt = 0.8,
     train: Annotated[Optional[str], typer.Option("--train", help="Train this link predictor (complex, transe...) on the KB first, a fallback after the rules, its confidences calibrated on held-out edges (two short trainings).")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Expert rules file (repeatable), besides the rules mined from the KB.")] = None,
     memory: MemoryOpt = None,
     run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
@@ -132,18 +133,19 @@ def evaluate(
 
     conf = {"questions": questions, "kb": kb, "format": format, "exemplars": exemplars, "limit": limit, "drop": drop,
             "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence,
-            "train": train}
+            "train": train, "rules": rules}
+    options = {"train": train, "rules": rules or None}
     with cli_run(run_dir, "agent eval", conf) as run, stage_progress() as bar:
         bar.begin("building the workspace (KB, mined rules)")
         if mem is None:
-            rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg, {"train": train},
+            rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg, options,
                                  progress=bar, **_policy_options(policy, model, base_url))
         else:
             from nesykg.agents.learning import evaluate_with_memory
 
             with mem:
                 rep = evaluate_with_memory(qs, load_kb(kb), mem, ex, limit, drop, seed, policy, cfg,
-                                           progress=bar, workspace_options={"train": train},
+                                           progress=bar, workspace_options=options,
                                            **_policy_options(policy, model, base_url))
         record_agent_report(run, rep)
     if as_json:

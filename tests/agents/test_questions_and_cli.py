@@ -73,3 +73,29 @@ def test_llm_policy_without_a_model_is_one_line_error(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == ["error: the llm policy needs a chat model: --model provider:name (e.g. openai:gpt-4o-mini)"]
+
+
+def test_cli_eval_expert_rules_recover_removed_triples(tmp_path, capsys):
+    """`agent eval --rules`: an expert's inverse rule recovers the removed gold triples exactly
+    and writes them back; without it the mined inverse (half-supported once they are removed)
+    still answers but stays under the write threshold."""
+    pairs = [("kim", "dave"), ("lea", "frank"), ("ann", "bob"), ("tom", "sam")]
+    kb = tmp_path / "kb.txt"
+    kb.write_text("".join(f"{c}\tparents\t{p}\n{p}\tchildren\t{c}\n" for c, p in pairs), encoding="utf-8")
+
+    def pq(name: str, rows: list[tuple[str, str]]) -> str:
+        path = tmp_path / name
+        path.write_text("".join(f"who is {c} 's father ?\t{p}({p}/)\t{c}#parents#{p}#<end>#{p}\n" for c, p in rows),
+                        encoding="utf-8")
+        return str(path)
+
+    rules = tmp_path / "expert.txt"
+    rules.write_text("# kinship\n1.0\tparents(X,Y) <= children(Y,X)\n", encoding="utf-8")
+    args = ["agent", "eval", "--questions", pq("q.txt", [pairs[0], pairs[3]]), "--kb", str(kb),
+            "--exemplars", pq("ex.txt", pairs[1:3]), "--drop-path-triples", "1.0", "--json"]
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["dropped"] == 2 and plain["hits_at_1"] == 1.0 and plain["written"] == 0
+    assert main([*args, "--rules", str(rules)]) == 0
+    expert = json.loads(capsys.readouterr().out)
+    assert expert["hits_at_1"] == 1.0 and expert["written"] == 2 and expert["writeback_precision"] == 1.0
