@@ -181,7 +181,8 @@ def main() -> None:
     ap.add_argument("--rule-budget", type=float, default=120, help="rule mining seconds per inductive split")
     ap.add_argument("--epi-epochs", type=int, default=100)
     ap.add_argument("--epi-time-budget", type=float, default=900, help="EpiGNN training seconds at most")
-    ap.add_argument("--epi-lr", type=float, default=1e-2)
+    ap.add_argument("--epi-lr", type=float, default=3e-3,
+                    help="EpiGNN learning rate (0.01, the authors' value, oscillated here: held-out .855 vs .959 at 0.003)")
     ap.add_argument("--epi-facets", type=int, default=8)
     ap.add_argument("--epi-dim", type=int, default=8)
     ap.add_argument("--epi-aggregation", default="product")
