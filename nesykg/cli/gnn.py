@@ -47,10 +47,12 @@ def train(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Built-in name, split folder, GraIL inductive folder or CLUTRR folder.")],
     model: Annotated[str, typer.Option("--model", "-m", help="nbfnet or epignn.")] = "nbfnet",
     epochs: Annotated[int, typer.Option(min=1, help="Epochs.")] = 10,
-    dim: Annotated[Optional[int], typer.Option(help="NBFNet width (default 32).")] = None,
+    dim: Annotated[Optional[int], typer.Option(help="NBFNet width (default 32); EpiGNN primitive relations per facet (default 32).")] = None,
+    facets: Annotated[Optional[int], typer.Option(help="EpiGNN facets per node state (default 8).")] = None,
     layers: Annotated[Optional[int], typer.Option(help="NBFNet layers (default 6).")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Queries (nbfnet) or graphs (epignn) per step.")] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate (default 5e-3 nbfnet, 1e-2 epignn).")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", min=0.0, help="AdamW weight decay (default 0 nbfnet, 1e-2 epignn).")] = None,
     max_steps: Annotated[Optional[int], typer.Option("--max-steps", min=1, help="Optimiser steps per epoch at most.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Checkpoint folder (default runs/DATASET-MODEL).")] = None,
@@ -80,8 +82,10 @@ def train(
         from nesykg.reasoners.gnn.training import train_epignn
 
         sp = load_clutrr(dataset)
-        cfg = GNNTrainingConfig(batch_size=batch_size or 128, learning_rate=lr or 1e-2, **kw)
-        net = EpiGNN(Vocabulary.from_names([], sp.relations), EpiGNNConfig(), generator=gen)
+        cfg = GNNTrainingConfig(batch_size=batch_size or 128, learning_rate=lr or 1e-2,
+                                weight_decay=1e-2 if weight_decay is None else weight_decay, **kw)
+        ecfg = EpiGNNConfig(**{k: v for k, v in (("dim", dim), ("facets", facets)) if v is not None})
+        net = EpiGNN(Vocabulary.from_names([], sp.relations), ecfg, generator=gen)
         valid = sp.test_by_k()
         order = torch.randperm(len(sp.train), generator=torch.Generator().manual_seed(seed)).tolist()
         cut = max(1, int(0.8 * len(order)))  # the best epoch by accuracy on 20% held-out training graphs, never test graphs
@@ -106,7 +110,7 @@ def train(
             kg = TensorKG.from_dataset(ds)
             name, ref = ds.name, dataset_reference(dataset, ds.name, ds.path)
         ncfg = NBFNetConfig(dim=dim or 32, num_layers=layers or 6)
-        cfg = GNNTrainingConfig(batch_size=batch_size or 32, learning_rate=lr or 5e-3, **kw)
+        cfg = GNNTrainingConfig(batch_size=batch_size or 32, learning_rate=lr or 5e-3, weight_decay=weight_decay or 0.0, **kw)
         net = NBFNet(kg.vocab, ncfg, kg.triples("train"), generator=gen)
         valid = kg.splits.get("valid")
         with stage_progress(transient=False) as bar:
@@ -128,7 +132,7 @@ def train(
                  checkpoint=folder) as run:
         record_gnn_training(run, result, metrics)
     if json_out:
-        print_json({"checkpoint": str(folder), "training": result.to_dict(), "metrics": metrics})
+        print_json({"checkpoint": str(folder), "run_dir": str(run.path), "training": result.to_dict(), "metrics": metrics})
         return
     out_console = console()
     if model == "epignn":
@@ -136,7 +140,8 @@ def train(
         out_console.print("(column mrr: accuracy per chain length)")
     elif metrics:
         out_console.print(_metrics_table(f"nbfnet on {name}", metrics))
-    out_console.print(f"{len(result.history)} epochs, {result.to_dict()['seconds_per_epoch']:.1f} s/epoch; checkpoint in {folder}")
+    out_console.print(f"{len(result.history)} epochs, {result.to_dict()['seconds_per_epoch']:.1f} s/epoch; checkpoint in {folder}; "
+                      f"run recorded in {run.path}")
 
 
 @app.command("eval")
@@ -194,9 +199,11 @@ def evaluate_cmd(
                                        "protocol": protocol, "device": device}) as run:
         run.metrics = rows
     if json_out:
-        print_json({"checkpoint": str(checkpoint), "dataset": str(where), "protocol": protocol, "metrics": rows})
+        print_json({"checkpoint": str(checkpoint), "dataset": str(where), "protocol": protocol, "metrics": rows,
+                    "run_dir": str(run.path)})
     else:
         console().print(_metrics_table(title, rows))
+        console().print(f"run recorded in {run.path}")
 
 
 @app.command("explain")
