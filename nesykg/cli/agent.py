@@ -197,12 +197,16 @@ def learn(
             from nesykg.agents import Planner, Workspace
             from nesykg.cli.common import open_cli_store
 
-            with open_cli_store(store) as st:
-                state = learn_state(mem, Planner(Workspace.open(st)))
-            info = {"memory": str(memory), **mem.stats(), "learned_from": state["trajectories"],
-                    "exemplars": len(state["exemplars"]), "weights": state["weights"]}
+            from nesykg.cli.rundir import cli_run
+
+            with cli_run(run_dir, "agent learn", {"memory": memory, "store": store}) as run:
+                with open_cli_store(store) as st:
+                    state = learn_state(mem, Planner(Workspace.open(st)))
+                info = {"memory": str(memory), **mem.stats(), "learned_from": state["trajectories"],
+                        "exemplars": len(state["exemplars"]), "weights": state["weights"]}
+                run.metrics = {k: v for k, v in info.items() if k != "weights"}
             if as_json:
-                print_json(info)
+                print_json({**info, "run_dir": str(run.path)})
             else:
                 out.print(f"learned from {state['trajectories']} of {info['trajectories']} trajectories in {memory}: "
                           f"{len(state['exemplars'])} exemplars, {len(state['weights'])} plan weights",

@@ -172,9 +172,11 @@ def test_cli_learn_prints_before_and_after_and_eval_ask_extend_the_memory(tmp_pa
     store = str(tmp_path / "store")
     (tmp_path / "kb.tsv").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in kb), encoding="utf-8")
     assert main(["kg", "load", str(tmp_path / "kb.tsv"), "--store", store]) == 0
-    assert main(["agent", "learn", "--memory", db, "--store", store]) == 0
+    assert main(["agent", "learn", "--memory", db, "--store", store, "--run-dir", str(tmp_path / "relearn")]) == 0
     out = capsys.readouterr().out
     assert f"learned from {len(train)} of {len(train) + len(valid)} trajectories" in out
+    recorded = json.loads((tmp_path / "relearn" / "metrics.json").read_text())
+    assert recorded["learned_from"] == len(train) and recorded["trajectories"] == len(train) + len(valid)
     q = valid[0]
     assert (
         main(
