@@ -49,6 +49,11 @@ class AgentConfig:
         dry_run: propose and validate, write nothing.
         fallback_k: candidates taken per fallback.
         max_plans: plans a symbolic policy tries.
+        typed_fallback: a fallback candidate must have been seen at the far end of its step
+            somewhere in the graph (the relation's observed range, the observed domain of an
+            inverse step: the local closed-world type constraint of Krompass et al., ISWC
+            2015), so a model's guess of another type (a person as a cause of death, ``male``
+            as an heir) never becomes an answer or a write.
     """
 
     max_steps: int = 10
@@ -56,6 +61,7 @@ class AgentConfig:
     dry_run: bool = False
     fallback_k: int = 3
     max_plans: int = 3
+    typed_fallback: bool = True
 
 
 @dataclass
@@ -181,6 +187,7 @@ class Executor:
         models = [m for m in self.ws.predictors if m != "prior"]
         sources = [[m] for m in (["rules"] if "rules" in models else []) + sorted(m for m in models if m != "rules")]
         best: dict[str, tuple[str, str, float, str]] = {}
+        typed = self.config.typed_fallback
         for src in [*sources, "documents", ["prior"]]:
             if best and max(x[2] for x in best.values()) >= WEAK:
                 break
@@ -189,8 +196,10 @@ class Executor:
             elif src == ["prior"] and not self._prior_covers(step):
                 continue
             else:
-                found = self._from_models(entities, step, list(src))
+                found = self._from_models(entities, step, list(src), typed)
             for h, e, c, m in found:  # the noisy-or ranks; a write still trusts each tool's own confidence
+                if typed and not self.ws.graph.fits_range(e, step):
+                    continue  # another type than the step's range (a person as a cause of death)
                 best[e] = (best[e][0], e, 1 - (1 - best[e][2]) * (1 - c), best[e][3]) if e in best else (h, e, c, m)
         return sorted(best.values(), key=lambda x: (-x[2], x[1]))[: self.config.fallback_k]
 
@@ -203,7 +212,9 @@ class Executor:
             return False
         return bool(prior.covers(prior.vocab.relation_id(rel) + (prior.num_relations if inv else 0)))
 
-    def _from_models(self, entities: list[str], step: str, names: list[str]) -> list[tuple[str, str, float, str]]:
+    def _from_models(
+        self, entities: list[str], step: str, names: list[str], typed: bool = False
+    ) -> list[tuple[str, str, float, str]]:
         k = self.config.fallback_k
         models = (["rules"] if "rules" in names else []) + sorted(m for m in names if m != "rules")
         for model in models:
@@ -212,8 +223,10 @@ class Executor:
                 if self.steps_left <= RESERVE:
                     break
                 ok, obs = self.act(f"No edge {step!r} from {e!r}: ask the {model} predictor.", "predict_links",
-                                   {"head": e, "relation": step, "top_k": k, "model": model})
+                                   {"head": e, "relation": step, "top_k": 4 * k if typed else k, "model": model})
                 for item in obs.get("items", []) if ok else []:
+                    if typed and not self.ws.graph.fits_range(item["entity"], step):
+                        continue
                     if not item["known"] and item["entity"] not in found:
                         found[item["entity"]] = (e, _rank_score(item))
             if found:

@@ -52,6 +52,8 @@ class KGView:
             return False
         h, r, t = triple
         self._edges.add(triple)
+        self.__dict__.pop("_ranges", None)
+        self.__dict__.pop("_profiles", None)
         self._out[(h, r)].append(t)
         self._in[(t, r)].append(h)
         self._rels_out[h].add(r)
@@ -125,3 +127,45 @@ class KGView:
     def relation_tails(self, relation: str) -> set[str]:
         """Every entity seen as the tail of `relation` (its observed range)."""
         return {t for (h, r), ts in self._out.items() if r == relation for t in ts}
+
+    def fits_range(self, entity: str, step: str) -> bool:
+        """Whether `entity` can be at the far end of `step`, as far as the graph shows types.
+
+        An entity's observed classes are the far ends it has been seen at (the range of each
+        relation it is a tail of, the domain of each it is a head of). It fits `step` when it
+        is in the step's observed range, when it has no class at all, or when one of its
+        classes shares a member with that range: a person fits ``children`` even where no
+        ``children`` edge reaches it (persons are heads of ``gender``, like the range's
+        members), ``male`` does not (the range of ``gender`` shares nobody with it), nor does
+        a person fit ``cause_of_death``. True for a step never observed."""
+        members = self.step_range(step)
+        if not members or entity in members:
+            return True
+        classes = self._classes(entity)
+        return not classes or any(self._compatible(k, step) for k in classes)
+
+    def _classes(self, entity: str) -> list[str]:
+        """The steps whose far end `entity` has been seen at."""
+        return [*(f"inv:{r}" for r in self._rels_out.get(entity, ())), *self._rels_in.get(entity, ())]
+
+    def _compatible(self, a: str, b: str) -> bool:
+        cache = self.__dict__.setdefault("_profiles", {})
+        key = (a, b) if a <= b else (b, a)
+        got = cache.get(key)
+        if got is None:
+            x, y = self.step_range(a), self.step_range(b)
+            got = bool(x & y) if len(x) <= len(y) else bool(y & x)
+            cache[key] = got
+        return got
+
+    def step_range(self, step: str) -> frozenset[str]:
+        """Every entity seen at the far end of `step`: the observed range of a relation, the
+        observed domain of an inverse step (``inv:r``); empty for an unknown relation.
+        Remembered per step until the next `add`."""
+        cache = self.__dict__.setdefault("_ranges", {})
+        got = cache.get(step)
+        if got is None:
+            rel, inv = split_step(step)
+            got = frozenset(x for (e, r), xs in (self._in if inv else self._out).items() if r == rel for x in xs)
+            cache[step] = got
+        return got

@@ -65,12 +65,15 @@ class Plan:
         score: its share of the ranking, in (0, 1].
         source: ``"exemplars"``, ``"rule"`` (a rule body; `rule` names it) or ``"question"``.
         rule: the rule text of a rule plan.
+        relation: the relation a rule plan stands for (the rule's head), whose range its
+            answers must fit.
     """
 
     steps: tuple[str, ...]
     score: float
     source: str = "exemplars"
     rule: str = ""
+    relation: str = ""
 
     @property
     def key(self) -> str:
@@ -250,7 +253,7 @@ class Planner:
     def plan(self, question: str, topic: str | None = None, limit: int = 5) -> list[Plan]:
         """The best `limit` plans for `question`, best first (scores sum to at most 1)."""
         scores: dict[tuple[str, ...], float] = defaultdict(float)
-        source: dict[tuple[str, ...], tuple[str, str]] = {}
+        source: dict[tuple[str, ...], tuple[str, str, str]] = {}
         hits = self.similar(question, topic)
         votes: dict[tuple[str, ...], float] = defaultdict(float)
         for ex, s in hits:
@@ -259,25 +262,25 @@ class Planner:
         z = sum(votes.values()) or 1.0
         for p, v in votes.items():
             scores[p] += BM25_SHARE * v / z
-            source.setdefault(p, ("exemplars", ""))
+            source.setdefault(p, ("exemplars", "", ""))
         nb = self._classify(self._masked(question, topic))
         words, cues = hop_words(question, topic)
         hop = self.hop_model().posterior(words, cues, sorted(set(self._prior) | set(nb))) if self._prior else {}
         for p in set(nb) | {p for p, v in hop.items() if v > 1e-4}:
             scores[p] += (1 - BM25_SHARE) * ((1 - HOP_SHARE) * nb.get(p, 0.0) + HOP_SHARE * hop.get(p, 0.0))
-            source.setdefault(p, ("exemplars", ""))
+            source.setdefault(p, ("exemplars", "", ""))
         words = f" {normalize(question)} "
         for r in self.ws.graph.relations if not scores else ():  # without exemplars: the relations it names
             if normalize(r) and f" {normalize(r)} " in words:
                 scores[(r,)] += 0.5
-                source.setdefault((r,), ("question", ""))
+                source.setdefault((r,), ("question", "", ""))
         for p in [p for p in list(scores) if len(p) == 1 and not p[0].startswith("inv:")]:
             for rule in self.ws.rules_for(p[0]):
                 body = rule_path(rule)
                 if body and len(body) <= self.max_length + 1 and body not in scores:
                     learned = self.rule_weights.get(rule.text, 1.0)
                     scores[body] = scores[p] * rule.confidence * RULE_DISCOUNT * learned
-                    source[body] = ("rule", rule.text)
+                    source[body] = ("rule", rule.text, p[0])
         g = self.ws.graph
         for p in scores:
             scores[p] *= self.weights.get(plan_key(p), 1.0)

@@ -91,3 +91,33 @@ def test_evaluation_records_every_question_and_every_proposed_triple() -> None:
     # the prior's guess passed a threshold of 0.3: proposed, a held-out fact, not written (dry run)
     assert rep.writes == [{"id": "q-zed", "triple": ["zed", "gender", "male"], "confidence": PRIOR_CONFIDENCE,
                            "method": "prior", "written": False, "correct": True}]
+
+
+def test_a_candidate_of_another_type_is_not_an_answer(tmp_path) -> None:
+    """A wrong rule (``cause_of_death(X, Y) <= spouse(X, Y)``, confidence 1.0) makes the planner
+    follow ``spouse`` for a cause of death: with the type constraint the person it reaches is
+    refused (no entity seen as a cause of death is a person, `KGView.fits_range`); without it
+    the spouse is the answer. A person still fits kinship steps it was never seen at the end
+    of."""
+    from nesykg.agents.kgview import KGView
+
+    kb = [("ann", "spouse", "bob"), ("bob", "spouse", "ann"), ("cy", "spouse", "di"), ("di", "spouse", "cy"),
+          ("ann", "cause_of_death", "fever"), ("cy", "cause_of_death", "stroke"), ("bob", "gender", "male"),
+          ("ann", "gender", "female"), ("cy", "gender", "male"), ("di", "gender", "female"),
+          ("eve", "gender", "female"), ("eve", "parents", "ann")]
+    g = KGView(kb)
+    assert not g.fits_range("bob", "cause_of_death") and g.fits_range("fever", "cause_of_death")
+    assert not g.fits_range("male", "spouse") and g.fits_range("eve", "spouse")  # eve: a person, never a spouse
+    assert g.fits_range("fever", "nonexistent")  # a step never observed constrains nothing
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1.0\tcause_of_death(X,Y) <= spouse(X,Y)\n", encoding="utf-8")
+    asked = [Question("what killed ann ?", ("fever",), "ann", ("cause_of_death",)),
+             Question("what killed cy ?", ("stroke",), "cy", ("cause_of_death",))]
+    for typed in (True, False):
+        ws = Workspace.from_triples(kb, "deaths", mine=False, prior=False, rules=[bad])
+        before = sorted(ws.store.triples())
+        res = Executor(ws, Planner(ws, asked), config=AgentConfig(typed_fallback=typed)).ask("what killed bob ?")
+        if typed:
+            assert "ann" not in res.answers and res.written == [] and sorted(ws.store.triples()) == before
+        else:  # the same run without the type constraint answers with the spouse
+            assert res.answers[:1] == ["ann"]

@@ -50,6 +50,8 @@ class SymbolicPolicy:
                 break
             ep.notes["plan"] = plan.key
             found = self._walk(ex, topic, plan, list(plan.steps), 1.0, [])
+            if plan.relation and ex.config.typed_fallback:  # a rule body answers for its head: of the head's type
+                found = [f for f in found if ex.ws.graph.fits_range(f[0], plan.relation)]
             for answer, conf, edges in found:
                 scores[answer] += plan.score * conf
                 if answer not in inferred or not edges:
