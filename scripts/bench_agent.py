@@ -8,7 +8,9 @@ scored questions (paraphrases of one gold path on one side) unless --exemplars i
 each --drop fraction, that share of the distinct triples on the scored questions' gold paths
 is removed (seeded) before the workspace is built, rules are mined from what is left, and
 every scored question is asked. Reports Hits@1, F1, write-back precision (share of written
-triples that are removed facts), mean steps and p50/p95 latency per question. --train MODEL
+triples that are removed facts; with --rules also the share that are removed facts or that
+the certain expert rules conclude from the whole KB, true facts it never held), mean steps
+and p50/p95 latency per question. --train MODEL
 (default complex; ``none`` for no model) trains that link predictor on the workspace's graph
 when it is opened (`Workspace.open(train=)`), a fallback after the rules. --calibration
 also prints, per setting, the distinct proposed triples by confidence and how many are removed
@@ -76,12 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"link predictor trained at open time: {args.train}; write threshold {args.min_confidence}"
           f"{' (dry run)' if args.dry_run else ''}")
     print(f"questions: {args.questions} ({rows[0]['questions']} scored, {rows[0]['exemplars']} exemplars, seed {args.seed})")
-    print("| KG | dropped triples | Hits@1 | F1 | written | write-back precision | mean steps | p50 s | p95 s | setup s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| KG | dropped triples | Hits@1 | F1 | written | write-back precision | true facts | mean steps | p50 s | p95 s | setup s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         prec = "n/a" if r["writeback_precision"] is None else f"{r['writeback_precision']:.3f} ({r['written_true']}/{r['written']})"
+        truth = "n/a" if r["writeback_truth"] is None else (
+            f"{r['writeback_truth']:.3f} ({r['written_true']} removed + {r['written_entailed']} entailed)")
         kg = "full" if not r["drop"] else f"{r['drop']:.0%} of gold-path triples removed"
-        print(f"| {kg} | {r['dropped']} | {r['hits_at_1']:.3f} | {r['f1']:.3f} | {r['written']} | {prec} | "
+        print(f"| {kg} | {r['dropped']} | {r['hits_at_1']:.3f} | {r['f1']:.3f} | {r['written']} | {prec} | {truth} | "
               f"{r['mean_steps']:.2f} | {r['p50_seconds']:.4f} | {r['p95_seconds']:.4f} | {r['setup_seconds']:.1f} |")
     if args.calibration:
         _calibration(rows)

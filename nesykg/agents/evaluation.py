@@ -45,6 +45,11 @@ class AgentReport:
     *proposed* triple (``id``, ``triple``, ``confidence``, ``method``, ``written``,
     ``correct``), so write-back calibration can be read at any threshold (with a low one and a
     dry run); `failures` the first 20 misses.
+
+    `written_entailed` counts written triples that are not removed facts but follow from the
+    *whole* KB (before removal) by the certain (confidence 1) expert rules given to the
+    workspace: true facts the KB never held, which the precision counts as wrong.
+    `writeback_truth` is the share of written triples that are either.
     """
 
     questions: int
@@ -60,6 +65,8 @@ class AgentReport:
     policy: str
     dropped: int = 0
     exemplars: int = 0
+    written_entailed: int = 0
+    writeback_truth: float | None = None
     scored_ids: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -85,12 +92,13 @@ def _pct(xs: list[float], q: float) -> float:
 
 def evaluate_agent(
     agent: Executor, questions: Sequence[Question], held_out: Sequence[tuple[str, str, str]] = (),
-    progress: Progress | None = None, use_topic: bool = False,
+    progress: Progress | None = None, use_topic: bool = False, entailed: set[tuple[str, str, str]] | None = None,
 ) -> AgentReport:
     """Ask every question: Hits@1 (the top answer is gold), F1 of the top answer against the gold
     set, write-back precision against `held_out` (``None`` when nothing was written).
 
-    `use_topic` gives the agent each question's topic entity instead of letting it search."""
+    `use_topic` gives the agent each question's topic entity instead of letting it search;
+    `entailed` (true facts outside the KB, see `AgentReport`) makes `writeback_truth`."""
     hits = f1s = 0.0
     steps, lat = [], []
     written: list[tuple[str, str, str]] = []
@@ -125,11 +133,31 @@ def evaluate_agent(
             progress("answering", i + 1, len(questions))
     n = max(1, len(questions))
     true = sum(1 for t in written if t in truth)
+    also = sum(1 for t in written if t not in truth and t in (entailed or ()))
     return AgentReport(
         len(questions), hits / n, f1s / n, len(written), true, true / len(written) if written else None,
         sum(steps) / n, _pct(lat, 0.5), _pct(lat, 0.95), 0.0, agent.policy.name,
         scored_ids=[q.id for q in questions], failures=failures, records=records, writes=writes,
+        written_entailed=also, writeback_truth=(true + also) / len(written) if written and entailed is not None else None,
     )
+
+
+def entailed_facts(kb: Sequence[tuple[str, str, str]], rule_files: Any) -> set[tuple[str, str, str]]:
+    """Triples outside `kb` that its certain (confidence 1) rules in `rule_files` (a path or
+    paths) conclude, chained to a fixpoint: what the expert's knowledge makes true of the
+    whole KB."""
+    from pathlib import Path
+
+    from nesykg.kg.tensor import TensorKG
+    from nesykg.reasoners.rules.chaining import infer
+    from nesykg.reasoners.rules.syntax import read_rules
+
+    paths = [rule_files] if isinstance(rule_files, (str, Path)) else list(rule_files or ())
+    rules = [r for p in paths for r in read_rules(p) if r.confidence >= 1.0]
+    kg = TensorKG.from_triples({"train": kb}, "kb")
+    known = set(kg.vocab.relations)
+    rules = [r for r in rules if r.relations() <= known]
+    return {c.triple for c in infer(kg, rules, min_confidence=1.0)} if rules else set()
 
 
 def run_agent_eval(
@@ -155,7 +183,9 @@ def run_agent_eval(
     planner = Planner(ws, exemplars)
     agent = Executor(ws, planner, policy, config, **policy_options)
     setup = time.perf_counter() - t0
-    report = evaluate_agent(agent, scored, removed, progress)
+    expert = (workspace_options or {}).get("rules")
+    entailed = entailed_facts(kb, expert) if expert else None
+    report = evaluate_agent(agent, scored, removed, progress, entailed=entailed)
     report.setup_seconds = setup
     report.dropped = len(removed)
     report.exemplars = len(exemplars)

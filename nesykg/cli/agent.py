@@ -156,6 +156,9 @@ def evaluate(
     out.print(f"scored {rep.questions} questions of {questions} ({rep.exemplars} exemplars, seed {seed}, "
               f"{rep.dropped} gold-path triples removed)", highlight=False, soft_wrap=True)
     out.print(f"Hits@1 {rep.hits_at_1:.3f}   F1 {rep.f1:.3f}   write-back precision {prec}", highlight=False, soft_wrap=True)
+    if rep.writeback_truth is not None:
+        out.print(f"written triples that are true: {rep.writeback_truth:.3f} ({rep.written_true} removed facts + "
+                  f"{rep.written_entailed} that the expert rules conclude from the whole KB)", highlight=False, soft_wrap=True)
     out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)
     out.print(f"run recorded in {run.path}", highlight=False, soft_wrap=True, markup=False)
 

@@ -99,3 +99,17 @@ def test_cli_eval_expert_rules_recover_removed_triples(tmp_path, capsys):
     assert main([*args, "--rules", str(rules)]) == 0
     expert = json.loads(capsys.readouterr().out)
     assert expert["hits_at_1"] == 1.0 and expert["written"] == 2 and expert["writeback_precision"] == 1.0
+    assert expert["writeback_truth"] == 1.0 and expert["written_entailed"] == 0  # both are the removed facts
+    assert plain["writeback_truth"] is None  # no expert rules: nothing to judge entailment by
+
+
+def test_entailed_facts_are_what_certain_expert_rules_conclude_from_the_whole_kb(tmp_path):
+    from nesykg.agents.evaluation import entailed_facts
+
+    kb = [("kim", "parents", "dave"), ("dave", "children", "kim"), ("ann", "parents", "bob"), ("ann", "spouse", "cy")]
+    rules = tmp_path / "expert.txt"
+    rules.write_text("1.0\tchildren(Y,X) <= parents(X,Y)\n0.9\tspouse(Y,X) <= spouse(X,Y)\n"
+                     "1.0\tsibling(X,Y) <= parents(X,Y)\n", encoding="utf-8")
+    # (dave, children, kim) is already in the KB; the 0.9 rule is not certain; sibling is no relation here
+    assert entailed_facts(kb, rules) == {("bob", "children", "ann")}
+    assert entailed_facts(kb, [rules, rules]) == {("bob", "children", "ann")}
