@@ -49,11 +49,11 @@ class AgentConfig:
         dry_run: propose and validate, write nothing.
         fallback_k: candidates taken per fallback.
         max_plans: plans a symbolic policy tries.
-        typed_fallback: a fallback candidate must have been seen at the far end of its step
-            somewhere in the graph (the relation's observed range, the observed domain of an
-            inverse step: the local closed-world type constraint of Krompass et al., ISWC
-            2015), so a model's guess of another type (a person as a cause of death, ``male``
-            as an heir) never becomes an answer or a write.
+        typed_fallback: a fallback candidate (and a rule plan's answer) must fit the type of
+            its step as the graph shows it (`KGView.fits_range`: one of its observed classes
+            shares a member with the step's observed range, after the local closed-world type
+            constraint of Krompass et al., ISWC 2015), so a model's guess of another type (a
+            person as a cause of death, ``male`` as an heir) never becomes an answer or a write.
     """
 
     max_steps: int = 10
@@ -245,7 +245,7 @@ class Executor:
         from nesykg.agents.tools.base import ToolError
         from nesykg.agents.tools.graph import search_entities
 
-        range_ = self.ws.graph.relation_tails(rel) if not inv else set()
+        range_ = self.ws.graph.step_range(rel) if not inv else frozenset()
         out: dict[str, float] = {}
         top = obs["items"][0]["score"] or 1.0
         for item in obs["items"]:

@@ -42,6 +42,8 @@ class KGView:
         self._rels_out: dict[str, set[str]] = defaultdict(set)
         self._rels_in: dict[str, set[str]] = defaultdict(set)
         self._edges: set[tuple[str, str, str]] = set()
+        self._ranges: dict[str, frozenset[str]] = {}  # step -> its observed range (cleared by add)
+        self._compat: dict[tuple[str, str], bool] = {}  # step pair -> whether their ranges meet
         for h, r, t in triples:
             self.add((h, r, t))
         self._freeze()
@@ -52,8 +54,8 @@ class KGView:
             return False
         h, r, t = triple
         self._edges.add(triple)
-        self.__dict__.pop("_ranges", None)
-        self.__dict__.pop("_profiles", None)
+        self._ranges.clear()
+        self._compat.clear()
         self._out[(h, r)].append(t)
         self._in[(t, r)].append(h)
         self._rels_out[h].add(r)
@@ -124,10 +126,6 @@ class KGView:
         walk(start, (), frozenset([start]))
         return found
 
-    def relation_tails(self, relation: str) -> set[str]:
-        """Every entity seen as the tail of `relation` (its observed range)."""
-        return {t for (h, r), ts in self._out.items() if r == relation for t in ts}
-
     def fits_range(self, entity: str, step: str) -> bool:
         """Whether `entity` can be at the far end of `step`, as far as the graph shows types.
 
@@ -149,23 +147,17 @@ class KGView:
         return [*(f"inv:{r}" for r in self._rels_out.get(entity, ())), *self._rels_in.get(entity, ())]
 
     def _compatible(self, a: str, b: str) -> bool:
-        cache = self.__dict__.setdefault("_profiles", {})
         key = (a, b) if a <= b else (b, a)
-        got = cache.get(key)
-        if got is None:
-            x, y = self.step_range(a), self.step_range(b)
-            got = bool(x & y) if len(x) <= len(y) else bool(y & x)
-            cache[key] = got
-        return got
+        if key not in self._compat:
+            self._compat[key] = not self.step_range(a).isdisjoint(self.step_range(b))
+        return self._compat[key]
 
     def step_range(self, step: str) -> frozenset[str]:
         """Every entity seen at the far end of `step`: the observed range of a relation, the
         observed domain of an inverse step (``inv:r``); empty for an unknown relation.
         Remembered per step until the next `add`."""
-        cache = self.__dict__.setdefault("_ranges", {})
-        got = cache.get(step)
-        if got is None:
+        if step not in self._ranges:
             rel, inv = split_step(step)
-            got = frozenset(x for (e, r), xs in (self._in if inv else self._out).items() if r == rel for x in xs)
-            cache[step] = got
-        return got
+            side = self._in if inv else self._out
+            self._ranges[step] = frozenset(x for (_, r), xs in side.items() if r == rel for x in xs)
+        return self._ranges[step]

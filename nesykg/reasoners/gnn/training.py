@@ -163,9 +163,10 @@ def _loop(
         score = validate() if validate is not None else None
         rec = {"epoch": epoch, "loss": total / max(1, steps), "seconds": took, "valid": score, "steps": steps}
         history.append(rec)
-        if score is None or best is None or score > best or (slack > 0 and score >= best - slack):
-            bad = 0 if score is None or best is None or score > best else bad + 1
-            best = score if score is None or best is None else max(best, score)
+        improved = score is None or best is None or score > best
+        if improved or (slack > 0 and score >= best - slack):  # type: ignore[operator]
+            bad = 0 if improved else bad + 1
+            best = score if improved else best
             kept, best_epoch = score, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
