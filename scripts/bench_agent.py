@@ -16,6 +16,14 @@ when it is opened (`Workspace.open(train=)`), a fallback after the rules. --cali
 also prints, per setting, the distinct proposed triples by confidence and how many are removed
 facts (with a low --min-confidence and --dry-run: what a lower threshold would have written).
 
+--ceiling [MODEL ...] also measures, per setting with triples removed, the evidence ceiling
+(`nesykg.agents.ceiling`): the share of scored questions whose gold path holds, or whose missing
+hops some link predictor ranks first (the workspace's own plus MODELs trained on the same graph,
+default distmult rotate transe nbfnet), or that a planner plan or the agent answers: no agent
+choosing among these sources can score above it. With --rules it also prints how many facts the
+certain expert rules add to the graph the agent sees and what share of them are removed facts
+(the removed-facts precision of a writer that writes all of them, every one true).
+
 With --learn (`nesykg.agents.learning.run_learning_eval`): the 80% side is the training set;
 --seed-share of it (grouped, seeded) is given to the planner as exemplars, the rest is asked
 once (--passes times), recorded in a fresh memory with its gold answers and learned from;
@@ -53,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibration", action="store_true", help="print proposed triples by confidence")
     ap.add_argument("--failures", action="store_true", help="print the first 20 missed questions per setting")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ceiling", nargs="*", default=None, metavar="MODEL",
+                    help="measure the evidence ceiling with these extra predictors (default: distmult rotate transe nbfnet)")
     ap.add_argument("--learn", action="store_true", help="measure validation Hits@1 before and after learning")
     ap.add_argument("--seed-share", type=float, default=0.1, help="with --learn: training share given as exemplars")
     ap.add_argument("--passes", type=int, default=1, help="with --learn: passes over the training questions")
@@ -63,12 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     kb = load_kb(args.kb)
     ex = load_questions(args.exemplars, args.format) if args.exemplars else None
     rows = []
+    extra = None if args.ceiling is None else (args.ceiling or ["distmult", "rotate", "transe", "nbfnet"])
     for drop in args.drop:
         t0 = time.perf_counter()
         cfg = AgentConfig(min_confidence=args.min_confidence, dry_run=args.dry_run)
         train = None if args.train.lower() == "none" else args.train
         rep = run_agent_eval(qs, kb, ex, args.limit, drop, args.seed, config=cfg,
-                             workspace_options={"train": train, "rules": args.rules})
+                             workspace_options={"train": train, "rules": args.rules},
+                             ceiling=extra if drop else None)
         rows.append({"drop": drop, **rep.as_dict(), "wall_seconds": time.perf_counter() - t0})
     if args.json:
         json.dump([{k: v for k, v in r.items() if k != "scored_ids"} for r in rows], sys.stdout, indent=2)
@@ -87,6 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         kg = "full" if not r["drop"] else f"{r['drop']:.0%} of gold-path triples removed"
         print(f"| {kg} | {r['dropped']} | {r['hits_at_1']:.3f} | {r['f1']:.3f} | {r['written']} | {prec} | {truth} | "
               f"{r['mean_steps']:.2f} | {r['p50_seconds']:.4f} | {r['p95_seconds']:.4f} | {r['setup_seconds']:.1f} |")
+    if any(r["certain_heldout_share"] is not None for r in rows):
+        print("\n| KG | facts the certain expert rules add | of them removed facts | share |")
+        print("|---|---|---|---|")
+        for r in rows:
+            if r["certain_heldout_share"] is not None:
+                kg = "full" if not r["drop"] else f"{r['drop']:.0%} removed"
+                n = r["certain_added"]
+                print(f"| {kg} | {n} | {round(n * r['certain_heldout_share'])} | {r['certain_heldout_share']:.3f} |")
+    if any(r["ceiling"] for r in rows):
+        _ceiling(rows)
     if args.calibration:
         _calibration(rows)
     if args.failures:
@@ -96,6 +118,21 @@ def main(argv: list[str] | None = None) -> int:
             for f in r["failures"]:
                 print(f"  {f['id']}: {f['question']}  gold {'/'.join(f['gold'])}  answered {', '.join(f['answers']) or '-'}")
     return 0
+
+
+def _ceiling(rows: list[dict]) -> None:
+    """The evidence ceiling per setting (`nesykg.agents.ceiling`)."""
+    print("\n| KG | agent Hits@1 | ceiling (first choice) | ceiling (top 3) | gold path holds | topic lost | "
+          "only via predictors | via plans | predictors | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        c = r["ceiling"]
+        if not c:
+            continue
+        n = c["questions"]
+        print(f"| {r['drop']:.0%} removed | {r['hits_at_1']:.3f} | **{c['ceiling']:.3f}** | {c['ceiling_top3']:.3f} | "
+              f"{c['intact']}/{n} | {c['topic_lost']} | {c['by_predictors']} | {c['by_plans']} | "
+              f"{', '.join(c['predictors'])} | {c['seconds']:.0f} |")
 
 
 def _calibration(rows: list[dict]) -> None:

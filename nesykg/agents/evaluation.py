@@ -49,7 +49,11 @@ class AgentReport:
     `written_entailed` counts written triples that are not removed facts but follow from the
     *whole* KB (before removal) by the certain (confidence 1) expert rules given to the
     workspace: true facts the KB never held, which the precision counts as wrong.
-    `writeback_truth` is the share of written triples that are either.
+    `writeback_truth` is the share of written triples that are either. `certain_added` counts
+    the facts those certain rules add to the graph the agent sees (all true by the expert's
+    semantics), `certain_heldout_share` the share of them that are removed facts: the
+    removed-facts precision of a writer that wrote every one of them and nothing false.
+    `ceiling` is `nesykg.agents.ceiling.Ceiling.as_dict` when it was asked for.
     """
 
     questions: int
@@ -67,6 +71,9 @@ class AgentReport:
     exemplars: int = 0
     written_entailed: int = 0
     writeback_truth: float | None = None
+    certain_added: int = 0
+    certain_heldout_share: float | None = None
+    ceiling: dict[str, Any] | None = None
     scored_ids: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -171,9 +178,13 @@ def run_agent_eval(
     config: AgentConfig | None = None,
     workspace_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    ceiling: Sequence[str] | None = None,
     **policy_options: Any,
 ) -> AgentReport:
-    """The whole protocol (see the module): split, sample, drop, build, ask, measure."""
+    """The whole protocol (see the module): split, sample, drop, build, ask, measure.
+
+    `ceiling` (link predictor names, possibly none) also measures the evidence ceiling
+    (`nesykg.agents.ceiling`) over the workspace's predictors and these, trained on the same graph."""
     t0 = time.perf_counter()
     if exemplars is None:
         exemplars, questions = split_exemplars(questions, seed)
@@ -186,6 +197,16 @@ def run_agent_eval(
     expert = (workspace_options or {}).get("rules")
     entailed = entailed_facts(kb, expert) if expert else None
     report = evaluate_agent(agent, scored, removed, progress, entailed=entailed)
+    if entailed is not None:
+        added = entailed_facts(kept, expert)
+        report.certain_added = len(added)
+        report.certain_heldout_share = len(added & set(removed)) / len(added) if added else None
+    if ceiling is not None:
+        from nesykg.agents.ceiling import evidence_ceiling, extra_predictors
+
+        extra = extra_predictors(ws.kg, list(ceiling), seed)
+        hits = {r["id"]: bool(r["hit"]) for r in report.records}
+        report.ceiling = evidence_ceiling(ws, scored, planner, extra, hits).as_dict()
     report.setup_seconds = setup
     report.dropped = len(removed)
     report.exemplars = len(exemplars)

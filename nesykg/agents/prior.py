@@ -59,6 +59,19 @@ class RangePrior(LinkPredictor):
         """Whether relation id `relation` (``r + R``: the inverse of ``r``) has a prior (its values repeat)."""
         return bool(self._covered[relation])
 
+    def usual(self, relation: str, inverse: bool = False, k: int = 3) -> list[tuple[str, float]]:
+        """The `k` most common tails of `relation` (heads when `inverse`) with their shares, most
+        common first; empty for a relation without a prior or unknown to the graph."""
+        assert self.vocab is not None
+        if relation not in self.vocab.relations:
+            return []
+        q = self.vocab.relation_id(relation) + (self.num_relations if inverse else 0)
+        if not self.covers(q):
+            return []
+        shares = self._shares[q]
+        top = torch.topk(shares, min(k, len(shares)))
+        return [(self.vocab.entities[int(i)], float(v)) for v, i in zip(top.values, top.indices) if v > 0]
+
     def score_tails(self, heads: Tensor, relations: Tensor) -> Tensor:
         """The share of each entity among the relation's observed tails, the same for every head."""
         return self._shares[relations.long()]

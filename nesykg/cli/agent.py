@@ -114,17 +114,25 @@ def evaluate(
     train: Annotated[Optional[str], typer.Option("--train", help="Train this link predictor (complex, transe...) on the KB first, a fallback after the rules, its confidences calibrated on held-out edges (two short trainings).")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Expert rules file (repeatable), besides the rules mined from the KB.")] = None,
     memory: MemoryOpt = None,
+    ceiling: Annotated[Optional[str], typer.Option("--ceiling", metavar="MODELS", help="Also measure the evidence ceiling: the most Hits@1 any choice among the workspace's predictors and plans could reach, with these extra link predictors trained for it (comma-separated: distmult,rotate,transe,nbfnet; 'own': none). Needs gold paths (PathQuestion).")] = None,
     run_dir: RunDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hits@1, F1, write-back precision, steps per question and latency on a question set.
 
-    The run, with a record per question, goes to --run-dir (default: runs/<UTC time>-agent-eval)."""
+    The run, with a record per question, goes to --run-dir (default: runs/<UTC time>-agent-eval).
+    With --ceiling, also the evidence ceiling (see docs/agent.md): questions whose gold path
+    holds, or whose missing hops some predictor ranks first, or that a plan or the agent answers."""
     from nesykg.agents import AgentConfig
     from nesykg.agents.evaluation import run_agent_eval
     from nesykg.agents.questions import load_kb, load_questions
     from nesykg.cli.progress import stage_progress
 
+    extra = None if ceiling is None else [m.strip() for m in ceiling.split(",") if m.strip() and m.strip() != "own"]
+    if extra is not None and memory is not None:
+        from nesykg.errors import InputError
+
+        raise InputError("--ceiling and --memory do not go together: measure the ceiling without a memory")
     qs = load_questions(questions, format)  # type: ignore[arg-type]
     ex = load_questions(exemplars, format) if exemplars else None  # type: ignore[arg-type]
     cfg = AgentConfig(max_steps, min_confidence)
@@ -133,13 +141,13 @@ def evaluate(
 
     conf = {"questions": questions, "kb": kb, "format": format, "exemplars": exemplars, "limit": limit, "drop": drop,
             "seed": seed, "policy": policy, "model": model, "max_steps": max_steps, "min_confidence": min_confidence,
-            "train": train, "rules": rules}
+            "train": train, "rules": rules, "ceiling": ceiling}
     options = {"train": train, "rules": rules or None}
     with cli_run(run_dir, "agent eval", conf) as run, stage_progress() as bar:
         bar.begin("building the workspace (KB, mined rules)")
         if mem is None:
             rep = run_agent_eval(qs, load_kb(kb), ex, limit, drop, seed, policy, cfg, options,
-                                 progress=bar, **_policy_options(policy, model, base_url))
+                                 progress=bar, ceiling=extra, **_policy_options(policy, model, base_url))
         else:
             from nesykg.agents.learning import evaluate_with_memory
 
@@ -159,6 +167,11 @@ def evaluate(
     if rep.writeback_truth is not None:
         out.print(f"written triples that are true: {rep.writeback_truth:.3f} ({rep.written_true} removed facts + "
                   f"{rep.written_entailed} that the expert rules conclude from the whole KB)", highlight=False, soft_wrap=True)
+    if rep.ceiling:
+        c = rep.ceiling
+        out.print(f"evidence ceiling: Hits@1 {c['ceiling']:.3f} at most with first choices, {c['ceiling_top3']:.3f} with "
+                  f"top 3 ({c['intact']} gold paths intact, {c['topic_lost']} topics lost; predictors: "
+                  f"{', '.join(c['predictors'])})", highlight=False, soft_wrap=True)
     out.print(f"steps/question {rep.mean_steps:.2f}   latency p50 {rep.p50_seconds:.4f} s, p95 {rep.p95_seconds:.4f} s", highlight=False, soft_wrap=True)
     out.print(f"run recorded in {run.path}", highlight=False, soft_wrap=True, markup=False)
 
