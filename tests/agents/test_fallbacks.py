@@ -52,6 +52,26 @@ def test_a_missing_value_falls_back_to_the_prior_and_is_answered_not_written() -
     assert Executor(bare, Planner(bare, ASKED)).ask("what is the gender of k6 's parent ?").answers[:1] != ["male"]
 
 
+def test_a_question_about_an_entity_not_in_the_graph_gets_the_usual_value_unwritten() -> None:
+    """Nothing of "k9" is in the graph: the best plan (parents/gender) ends in ``gender``, whose
+    usual value (4 of 6) is the answer, said in the trace; nothing is written. Where the last step
+    has no prior (``spouse``: its values do not repeat) there is no answer."""
+    from nesykg.agents.ceiling import evidence_ceiling
+
+    ws = Workspace.from_triples(PEOPLE, "people", mine=False)
+    before = sorted(ws.store.triples())
+    agent = Executor(ws, Planner(ws, ASKED))
+    res = agent.ask("what is the gender of k9 's parent ?")
+    assert res.answers == ["male", "female"] and res.steps == 2
+    assert "range prior" in res.trace[-1]["thought"] and res.written == [] and sorted(ws.store.triples()) == before
+    spouse_ex = [Question(f"who is the spouse of k{i} 's parent ?", ("x",), f"k{i}", ("parents", "spouse")) for i in range(3)]
+    assert Executor(ws, Planner(ws, spouse_ex)).ask("who is the spouse of k9 's parent ?").answers == []
+    # the ceiling grants a lost topic only the prior's guess: its first choice, or its top 3
+    lost = [Question("what is the gender of k9 's parent ?", (g,), "k9", ("parents", "gender"), id=g) for g in ("male", "female")]
+    c = evidence_ceiling(ws, lost)
+    assert c.topic_lost == 2 and c.ceiling == 0.5 and c.ceiling_top3 == 1.0 and c.unreachable == []
+
+
 def test_calibration_is_the_isotonic_share_of_right_predictions_by_truth() -> None:
     cal = Calibration.fit([(0.1, False), (0.2, True), (0.3, False), (0.6, False), (0.7, True), (0.9, True)])
     assert list(cal.values) == sorted(cal.values) and cal.samples == 6  # monotone in truth

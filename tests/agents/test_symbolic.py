@@ -69,3 +69,25 @@ def test_unknown_topic_finishes_without_answer(tmp_path):
     ws = family_workspace(tmp_path)
     res = Executor(ws, Planner(ws, EXEMPLARS)).ask("zzzz qqqq ?")
     assert res.finished and res.answers == []
+
+
+def test_search_entities_matches_a_misspelt_name_not_a_shared_word():
+    """Fuzzy matching compares question spans with names: one typo finds the entity; a question
+    whose only overlap with names is a word like "the" finds nothing (it used to find every name
+    with "the" in it, and the agent answered about the wrong entity)."""
+    import pytest
+
+    from nesykg.agents.tools import Episode
+    from nesykg.agents.tools.base import ToolError
+    from nesykg.agents.tools.graph import search_entities
+    from nesykg.agents.workspace import Workspace
+
+    kb = [("edward_the_elder", "children", "athelstan"), ("roger_needham", "spouse", "karen_sparck_jones"),
+          ("tasha_tudor", "gender", "female")]
+    ep = Episode(Workspace.from_triples(kb, "names", mine=False))
+    [hit] = search_entities(ep, "who is the wife of roger neeham ?")["items"]
+    assert hit["entity"] == "roger_needham" and hit["match"] == "fuzzy" and hit["score"] >= 85
+    assert search_entities(ep, "karen sparck jone")["items"][0]["entity"] == "karen_sparck_jones"
+    assert search_entities(ep, "who is the mom of tasha_tudor ?")["items"][0]["match"] == "exact"
+    with pytest.raises(ToolError, match="no entity matches"):
+        search_entities(ep, "what is the nobody 's mom 's offspring ?")

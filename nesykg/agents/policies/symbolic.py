@@ -1,6 +1,8 @@
 """The symbolic policy: deterministic plan following with fallbacks, no LLM.
 
-1. ``search_entities`` on the question: its topic entity (the given topic when known);
+1. ``search_entities`` on the question: its topic entity (the given topic when known); when
+   no entity of the question is in the graph, the answer is the usual values of the last step
+   of its best plan (the range prior, `nesykg.agents.prior`), or none;
 2. the planner's plans, best first; each is followed with ``follow_path``;
 3. where a plan stops for lack of an edge, the executor's fallback (rules, then link
    predictors, then documents) proposes entities for that step and the path goes on from the
@@ -39,7 +41,11 @@ class SymbolicPolicy:
         ok, obs = ex.act("Find the entities the question names.", "search_entities", {"text": question, "limit": 5})
         topic = ep.notes.get("topic") or (obs["items"][0]["entity"] if ok else None)
         if not topic or not ex.ws.graph.has_entity(topic):
-            ex.act("No known entity in the question: no answer.", "finish", {"answers": []})
+            step, usual = self._usual(ex, question)
+            thought = (f"No known entity in the question; its best plan ends in {step!r}: answer with that step's "
+                       f"usual values (the range prior), a guess that is never written." if usual else
+                       "No known entity in the question: no answer.")
+            ex.act(thought, "finish", {"answers": usual})
             return
         plans = ex.planner.plan(question, topic, limit=5)
         ep.notes["plans"] = [p.as_dict() for p in plans]
@@ -67,6 +73,18 @@ class SymbolicPolicy:
                 ex.act("The fallbacks supplied edges on the best answer's path: propose them.", "propose_triples",
                        {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best], "plan": key})
         ex.act(f"Answer by plan score: {', '.join(answers[:3]) or 'none'}.", "finish", {"answers": answers[:10]})
+
+    @staticmethod
+    def _usual(ex: Any, question: str) -> tuple[str, list[str]]:
+        """For a question whose entity is not in the graph: the last step of its best plan and that
+        step's most common values by the range prior (none where the prior does not cover it)."""
+        prior = ex.ws.predictors.get("prior")
+        plans = ex.planner.plan(question, None, limit=1)
+        if prior is None or not hasattr(prior, "usual") or not plans:
+            return "", []
+        step = plans[0].steps[-1]
+        rel, inv = split_step(step)
+        return step, [e for e, _ in prior.usual(rel, inv, k=3)]
 
     @staticmethod
     def _confirm_asked(ex: Any, question: str, topic: str, answer: str, inferred: dict[str, Any]) -> None:

@@ -14,6 +14,10 @@ __all__ = ["search_entities", "get_neighbors", "follow_path", "SearchArgs", "Nei
 
 _BRACKET = re.compile(r"\[([^\]]{1,300})\]")
 MAX_NGRAM = 12
+FUZZY_CUTOFF = 85.0
+"""Least `rapidfuzz.fuzz.ratio` of a question span and a name for a fuzzy match (one typo in ten letters)."""
+FUZZY_MIN_CHARS = 4
+"""Shortest question span matched fuzzily (``mom`` is not nearly ``tom``)."""
 
 
 class SearchArgs(BaseModel):
@@ -71,15 +75,31 @@ def search_entities(ep: Episode, text: str, limit: int = 10) -> dict[str, Any]:
         for e in idx[key]:
             found.setdefault(e, {"entity": e, "score": 100.0, "match": "exact", "span": key})
     if not found:  # fuzzy only where no name is spelt out
-        from rapidfuzz import fuzz, process
-
-        for key, score, _ in process.extract(normalize(text), list(idx), scorer=fuzz.WRatio, limit=limit, score_cutoff=70):
+        for key, score in _fuzzy(words, list(idx), limit):
             for e in idx[key]:
-                found.setdefault(e, {"entity": e, "score": round(float(score), 1), "match": "fuzzy"})
+                found.setdefault(e, {"entity": e, "score": round(score, 1), "match": "fuzzy"})
     items = list(found.values())[:limit]
     if not items:
         raise ToolError(f"no entity matches {text[:80]!r}")
     return bounded(items, limit)
+
+
+def _fuzzy(words: list[str], names: list[str], limit: int) -> list[tuple[str, float]]:
+    """Names spelt nearly like some span of the question (`fuzz.ratio` >= `FUZZY_CUTOFF` on a span
+    of at least `FUZZY_MIN_CHARS` characters), best first. Span against name, not the whole
+    question: a partial match of the question would find every name that shares a word such as
+    ``the`` with it (``edward the elder`` for a question about ``tasha tudor``)."""
+    from rapidfuzz import fuzz, process
+
+    best: dict[str, float] = {}
+    for n in range(1, min(MAX_NGRAM, len(words)) + 1):
+        for i in range(len(words) - n + 1):
+            span = " ".join(words[i : i + n])
+            if len(span) < FUZZY_MIN_CHARS:
+                continue
+            for key, score, _ in process.extract(span, names, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_CUTOFF):
+                best[key] = max(best.get(key, 0.0), float(score))
+    return sorted(best.items(), key=lambda x: (-x[1], x[0]))[:limit]
 
 
 def get_neighbors(ep: Episode, entity: str, relation: str | None = None) -> dict[str, Any]:
