@@ -183,7 +183,8 @@ class Executor:
         """Candidates ``(from, entity, confidence, method)`` for a `step` the graph lacks from `entities`:
         the rules first, then the other link predictors, then the documents, then the relation-range
         prior (`nesykg.agents.prior`), each source asked only while the best candidate so far is below
-        `WEAK`; a candidate several sources give ranks by their noisy-or; best first."""
+        `WEAK`; a candidate several sources give ranks by their noisy-or; best first. A candidate
+        equal to its head is dropped unless the graph has such self-loops (`KGView.reflexive`)."""
         models = [m for m in self.ws.predictors if m != "prior"]
         sources = [[m] for m in (["rules"] if "rules" in models else []) + sorted(m for m in models if m != "rules")]
         best: dict[str, tuple[str, str, float, str]] = {}
@@ -200,6 +201,8 @@ class Executor:
             for h, e, c, m in found:  # the noisy-or ranks; a write still trusts each tool's own confidence
                 if typed and not self.ws.graph.fits_range(e, step):
                     continue  # another type than the step's range (a person as a cause of death)
+                if e == h and not self.ws.graph.reflexive(step):
+                    continue  # a self-loop the relation never has (a person as their own parent)
                 best[e] = (best[e][0], e, 1 - (1 - best[e][2]) * (1 - c), best[e][3]) if e in best else (h, e, c, m)
         return sorted(best.values(), key=lambda x: (-x[2], x[1]))[: self.config.fallback_k]
 
@@ -226,6 +229,8 @@ class Executor:
                                    {"head": e, "relation": step, "top_k": 4 * k if typed else k, "model": model})
                 for item in obs.get("items", []) if ok else []:
                     if typed and not self.ws.graph.fits_range(item["entity"], step):
+                        continue
+                    if item["entity"] == e and not self.ws.graph.reflexive(step):
                         continue
                     if not item["known"] and item["entity"] not in found:
                         found[item["entity"]] = (e, _rank_score(item))

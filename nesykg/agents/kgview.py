@@ -42,6 +42,7 @@ class KGView:
         self._rels_out: dict[str, set[str]] = defaultdict(set)
         self._rels_in: dict[str, set[str]] = defaultdict(set)
         self._edges: set[tuple[str, str, str]] = set()
+        self._loops: set[str] = set()  # relations with an edge from an entity to itself
         self._ranges: dict[str, frozenset[str]] = {}  # step -> its observed range (cleared by add)
         self._compat: dict[tuple[str, str], bool] = {}  # step pair -> whether their ranges meet
         for h, r, t in triples:
@@ -54,6 +55,8 @@ class KGView:
             return False
         h, r, t = triple
         self._edges.add(triple)
+        if h == t:
+            self._loops.add(r)
         self._ranges.clear()
         self._compat.clear()
         self._out[(h, r)].append(t)
@@ -125,6 +128,12 @@ class KGView:
 
         walk(start, (), frozenset([start]))
         return found
+
+    def reflexive(self, step: str) -> bool:
+        """Whether the graph links some entity to itself by `step`'s relation: where it never does
+        (``parents``), a self-loop is not a fact to propose (the observed-graph counterpart of
+        ``owl:IrreflexiveProperty``)."""
+        return split_step(step)[0] in self._loops
 
     def fits_range(self, entity: str, step: str) -> bool:
         """Whether `entity` can be at the far end of `step`, as far as the graph shows types.

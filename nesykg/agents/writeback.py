@@ -92,6 +92,8 @@ def validate(
     iri = (ws.iri(h), ws.iri(r), ws.iri(t))
     if triple in g or triple in pending or iri in ws.store:
         reasons.append("already in the graph")
+    if h == t and not g.reflexive(r):
+        reasons.append(f"a self-loop: no {r!r} edge in the graph links an entity to itself")
     if confidence < min_confidence:
         reasons.append(f"confidence {confidence:.3f} is below the threshold {min_confidence}")
     reasons.extend(ws.schema.violations(triple, g))

@@ -72,6 +72,19 @@ def test_a_question_about_an_entity_not_in_the_graph_gets_the_usual_value_unwrit
     assert c.topic_lost == 2 and c.ceiling == 0.5 and c.ceiling_top3 == 1.0 and c.unreachable == []
 
 
+def test_an_entity_that_fits_no_plan_is_not_taken_for_the_topic() -> None:
+    """The only name found is ``male`` (a gender value, never the head of ``parents``): no plan
+    can start from it, so the agent guesses the usual value, as for an unknown entity, instead
+    of walking from ``male``; without the type constraint it walks."""
+    ws = Workspace.from_triples(PEOPLE, "people", mine=False)
+    question = "what is the gender of the male k9 's parent ?"
+    res = Executor(ws, Planner(ws, ASKED)).ask(question)
+    assert [s["action"] for s in res.trace] == ["search_entities", "finish"]
+    assert "'male' cannot start any plan" in res.trace[-1]["thought"] and res.answers[0] == "male"
+    loose = Executor(ws, Planner(ws, ASKED), config=AgentConfig(typed_fallback=False)).ask(question)
+    assert any(s["action"] == "follow_path" and s["arguments"]["entity"] == "male" for s in loose.trace)
+
+
 def test_calibration_is_the_isotonic_share_of_right_predictions_by_truth() -> None:
     cal = Calibration.fit([(0.1, False), (0.2, True), (0.3, False), (0.6, False), (0.7, True), (0.9, True)])
     assert list(cal.values) == sorted(cal.values) and cal.samples == 6  # monotone in truth

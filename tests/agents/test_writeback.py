@@ -70,3 +70,21 @@ def test_a_models_confidence_never_exceeds_the_tools(tmp_path):
     weak, unsupported = obs["proposals"]
     assert weak["confidence"] == 0.5 and not weak["accepted"]
     assert unsupported["confidence"] == 0.0 and "no tool in this episode supports it" in unsupported["refused"]
+
+
+def test_a_self_loop_is_refused_unless_the_relation_has_one(tmp_path):
+    """Nobody is their own spouse in the graph, so ``(dave, spouse, dave)`` is refused however
+    confident its source; a relation the graph does use reflexively accepts one."""
+    from nesykg.agents.workspace import Workspace
+    from tests.agents.kgs import FAMILY
+
+    ws = family_workspace(tmp_path)
+    ep = Episode(ws, "q")
+    ep.believe(("dave", "spouse", "dave"), Support(0.99, "rules", "test"))
+    ok, obs = call_tool(ep, "propose_triples", {"triples": [{"head": "dave", "relation": "spouse", "tail": "dave"}]})
+    assert ok and obs["proposals"][0]["refused"] == ["a self-loop: no 'spouse' edge in the graph links an entity to itself"]
+    looped = Workspace.from_triples([*FAMILY, ("erin", "knows", "erin"), ("erin", "knows", "dave")], "family", mine=False)
+    ep = Episode(looped, "q")
+    ep.believe(("dave", "knows", "dave"), Support(0.99, "rules", "test"))
+    ok, obs = call_tool(ep, "propose_triples", {"triples": [{"head": "dave", "relation": "knows", "tail": "dave"}]})
+    assert ok and obs["proposals"][0]["accepted"]

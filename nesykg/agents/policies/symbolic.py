@@ -2,7 +2,9 @@
 
 1. ``search_entities`` on the question: its topic entity (the given topic when known); when
    no entity of the question is in the graph, the answer is the usual values of the last step
-   of its best plan (the range prior, `nesykg.agents.prior`), or none;
+   of its best plan (the range prior, `nesykg.agents.prior`), or none; with the typed fallback,
+   the same when the entity found fits the first step of no plan (``russia`` found in a lost
+   ``grand_duke_..._of_russia``, asked for a parent);
 2. the planner's plans, best first; each is followed with ``follow_path``;
 3. where a plan stops for lack of an edge, the executor's fallback (rules, then link
    predictors, then documents) proposes entities for that step and the path goes on from the
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from nesykg.agents.kgview import split_step
+from nesykg.agents.kgview import inverse_step, split_step
 from nesykg.agents.planner import Plan
 
 __all__ = ["SymbolicPolicy"]
@@ -41,13 +43,16 @@ class SymbolicPolicy:
         ok, obs = ex.act("Find the entities the question names.", "search_entities", {"text": question, "limit": 5})
         topic = ep.notes.get("topic") or (obs["items"][0]["entity"] if ok else None)
         if not topic or not ex.ws.graph.has_entity(topic):
-            step, usual = self._usual(ex, question)
-            thought = (f"No known entity in the question; its best plan ends in {step!r}: answer with that step's "
-                       f"usual values (the range prior), a guess that is never written." if usual else
-                       "No known entity in the question: no answer.")
-            ex.act(thought, "finish", {"answers": usual})
+            self._guess(ex, question, "No known entity in the question")
             return
         plans = ex.planner.plan(question, topic, limit=5)
+        if ex.config.typed_fallback:  # the topic must be of a type the plan starts from
+            fitting = [p for p in plans if ex.ws.graph.fits_range(topic, inverse_step(p.steps[0]))]
+            if plans and not fitting:
+                self._guess(ex, question, f"{topic!r} cannot start any plan (no first step fits its type): the "
+                                          f"question's entity is not in the graph")
+                return
+            plans = fitting
         ep.notes["plans"] = [p.as_dict() for p in plans]
         scores: dict[str, float] = defaultdict(float)
         inferred: dict[str, tuple[list[tuple[tuple[str, str, str], float]], str]] = {}
@@ -73,6 +78,12 @@ class SymbolicPolicy:
                 ex.act("The fallbacks supplied edges on the best answer's path: propose them.", "propose_triples",
                        {"triples": [{"head": h, "relation": r, "tail": t} for (h, r, t), _ in best], "plan": key})
         ex.act(f"Answer by plan score: {', '.join(answers[:3]) or 'none'}.", "finish", {"answers": answers[:10]})
+
+    def _guess(self, ex: Any, question: str, why: str) -> None:
+        step, usual = self._usual(ex, question)
+        thought = (f"{why}; its best plan ends in {step!r}: answer with that step's usual values (the range "
+                   f"prior), a guess that is never written." if usual else f"{why}: no answer.")
+        ex.act(thought, "finish", {"answers": usual})
 
     @staticmethod
     def _usual(ex: Any, question: str) -> tuple[str, list[str]]:
