@@ -41,6 +41,9 @@ def test_ceiling_counts_what_the_graph_or_a_first_choice_reaches(tmp_path):
     assert c.ceiling_top3 == pytest.approx(3 / 5)  # SECOND's spain is the ranker's second choice
     assert c.unreachable == ["lost", "nothing"]
     assert {"ranker", "rules"} <= set(c.predictors)
+    # the plain ensemble (rank fusion of the rules, the prior and the ranker): the rules' bob for
+    # alice's spouse; for kim's nationality italy, the ranker's first (the prior has no nationality)
+    assert c.ensemble == pytest.approx(2 / 5)
 
 
 def test_a_predictor_the_oracle_lacks_lowers_the_ceiling(tmp_path):
