@@ -100,7 +100,7 @@ def ask(
 @app.command("eval")
 def evaluate(
     questions: Annotated[Path, typer.Option("--questions", help="Question file (PathQuestion or MetaQA format).")],
-    kb: Annotated[Path, typer.Option("--kb", help="KB file: head<TAB>relation<TAB>tail or head|relation|tail.")],
+    kb: Annotated[Path, typer.Option("--kb", help="KB file: tab-separated head, relation, tail (PathQuestion) or head|relation|tail (MetaQA).")],
     format: FormatOpt = None,
     exemplars: Annotated[Optional[Path], typer.Option("--exemplars", help="Solved questions for the planner (default: a seeded 80/20 split).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Score a seeded sample of N questions.")] = None,
