@@ -99,46 +99,48 @@ def _steps(q: Question) -> list[str]:
 
 class _Walker:
     """Walks gold paths: the graph's edges where it has some, one chosen predictor's first `k`
-    tails where an entity has none along the step (a missing hop)."""
+    tails where an entity has none along the step (a missing hop). Each predictor ranks each
+    ``(entity, step)`` once, to `FUSED_DEPTH`; every `k` and the fusion read that ranking."""
 
-    def __init__(self, ws: Workspace, predictors: Mapping[str, LinkPredictor], k: int):
-        self.ws, self.predictors, self.k = ws, dict(predictors), k
-        self._cache: dict[tuple[str, str, str, int], list[str]] = {}
+    def __init__(self, ws: Workspace, predictors: Mapping[str, LinkPredictor]):
+        self.ws, self.predictors = ws, dict(predictors)
+        self._ranked: dict[tuple[str, str, str], list[str]] = {}
+        self._fused: dict[tuple[str, str], list[str]] = {}
 
-    def firsts(self, name: str, entity: str, step: str, k: int | None = None) -> list[str]:
-        """Predictor `name`'s first `k` (default: the walker's) tails of ``(entity, step, ?)``."""
-        k = k or self.k
-        key = (name, entity, step, k)
-        if key not in self._cache:
+    def ranked(self, name: str, entity: str, step: str) -> list[str]:
+        """Predictor `name`'s first `FUSED_DEPTH` tails of ``(entity, step, ?)``."""
+        key = (name, entity, step)
+        if key not in self._ranked:
             from nesykg.agents.kgview import split_step
             from nesykg.reasoners.predict import predict
 
             rel, inv = split_step(step)
             try:
-                ranking = predict(self.predictors[name], relation=rel, top_k=k,
+                ranking = predict(self.predictors[name], relation=rel, top_k=FUSED_DEPTH,
                                   **({"tail": entity} if inv else {"head": entity}))
-                self._cache[key] = [a.entity for a in ranking.answers if a.score > 0]
+                self._ranked[key] = [a.entity for a in ranking.answers if a.score > 0]
             except NesykgError:  # the entity or relation is unknown to this predictor
-                self._cache[key] = []
-        return self._cache[key]
+                self._ranked[key] = []
+        return self._ranked[key]
 
     def fused(self, entity: str, step: str) -> list[str]:
         """The first tail of ``(entity, step, ?)`` by reciprocal-rank fusion (Cormack et al. 2009,
         ``sum 1 / (60 + rank)``) of every predictor's first `FUSED_DEPTH`, self-loops left out
         where the graph has none: a plain, untuned ensemble."""
-        key = (FUSED, entity, step, 1)
-        if key not in self._cache:
+        key = (entity, step)
+        if key not in self._fused:
             loops = self.ws.graph.reflexive(step)
             score: dict[str, float] = {}
             for name in sorted(self.predictors):
-                ranked = [e for e in self.firsts(name, entity, step, FUSED_DEPTH) if e != entity or loops]
+                ranked = [e for e in self.ranked(name, entity, step) if e != entity or loops]
                 for rank, e in enumerate(ranked, 1):
                     score[e] = score.get(e, 0.0) + 1.0 / (60 + rank)
-            self._cache[key] = sorted(score, key=lambda e: (-score[e], e))[:1]
-        return self._cache[key]
+            self._fused[key] = sorted(score, key=lambda e: (-score[e], e))[:1]
+        return self._fused[key]
 
-    def walk(self, topic: str, steps: Sequence[str], choice: Sequence[str]) -> tuple[set[str], bool]:
-        """The entities reached, and whether a missing hop was taken (`choice`: a predictor per step)."""
+    def walk(self, topic: str, steps: Sequence[str], choice: Sequence[str], k: int = 1) -> tuple[set[str], bool]:
+        """The entities reached, and whether a missing hop was taken (`choice`: a predictor per
+        step, or `FUSED`)."""
         g = self.ws.graph
         frontier, used = {topic}, False
         for step, name in zip(steps, choice):
@@ -146,16 +148,17 @@ class _Walker:
             for e in sorted(frontier):
                 there = g.step(e, step)
                 if not there and g.has_entity(e):
-                    there, used = (self.fused(e, step) if name == FUSED else self.firsts(name, e, step)), True
+                    there, used = (self.fused(e, step) if name == FUSED else self.ranked(name, e, step)[:k]), True
                 nxt.update(there)
                 if len(nxt) >= MAX_FRONTIER:
                     break
             frontier = nxt
         return frontier, used
 
-    def reaches(self, topic: str, steps: Sequence[str], gold: set[str]) -> bool:
-        """Whether some choice of one predictor per step reaches a gold answer; from a topic not in
-        the graph, only a guess of the last step's usual values (a range prior's first `k`) can."""
+    def reaches(self, topic: str, steps: Sequence[str], gold: set[str], k: int) -> bool:
+        """Whether some choice of one predictor per step, taking its first `k`, reaches a gold
+        answer; from a topic not in the graph, only a guess of the last step's usual values (a
+        range prior's first `k`) can."""
         from itertools import product
 
         if not self.ws.graph.has_entity(topic):
@@ -163,10 +166,10 @@ class _Walker:
 
             rel, inv = split_step(steps[-1])
             return any(e in gold for p in self.predictors.values() if hasattr(p, "usual")
-                       for e, _ in p.usual(rel, inv, k=self.k))
+                       for e, _ in p.usual(rel, inv, k=k))
 
         for choice in product(sorted(self.predictors), repeat=len(steps)):
-            reached, used = self.walk(topic, steps, choice)
+            reached, used = self.walk(topic, steps, choice, k)
             if reached & gold:
                 return True
             if not used:
@@ -207,7 +210,7 @@ def evidence_ceiling(
         raise InputError("the ceiling needs questions with a topic entity and a gold path (e.g. PathQuestion)")
     preds = {**ws.predictors, **(predictors or {})}
     g = ws.graph
-    first, top3 = _Walker(ws, preds, 1), _Walker(ws, preds, 3)
+    walker = _Walker(ws, preds)
     intact = lost = by_pred = by_plan = by_agent = reach1 = reach3 = fused = 0
     unreachable: list[str] = []
     for q in qs:
@@ -215,7 +218,7 @@ def evidence_ceiling(
         holds = bool(set(g.follow([topic], steps)) & gold)
         intact += holds
         lost += not g.has_entity(topic)
-        p1 = holds or first.reaches(topic, steps, gold)
+        p1 = holds or walker.reaches(topic, steps, gold, 1)
         by_pred += p1 and not holds
         offered = [set(g.follow([topic], list(p.steps))) for p in planner.plan(q.text, topic, limit=plans)] \
             if planner is not None and g.has_entity(topic) else []
@@ -224,12 +227,12 @@ def evidence_ceiling(
         agent = bool(hits and hits.get(q.id))
         by_agent += agent
         reach1 += p1 or alt1 or agent
-        r3 = p1 or alt1 or agent or any(_plan_counts(a, gold, 3) for a in offered) or top3.reaches(topic, steps, gold)
+        r3 = p1 or alt1 or agent or any(_plan_counts(a, gold, 3) for a in offered) or walker.reaches(topic, steps, gold, 3)
         reach3 += r3
         if g.has_entity(topic):
-            fused += holds or bool(first.walk(topic, steps, [FUSED] * len(steps))[0] & gold)
+            fused += holds or bool(walker.walk(topic, steps, [FUSED] * len(steps))[0] & gold)
         else:
-            fused += first.reaches(topic, steps, gold)  # only the range prior's guess
+            fused += walker.reaches(topic, steps, gold, 1)  # only the range prior's guess
         if not r3:
             unreachable.append(q.id)
     n = len(qs)

@@ -153,14 +153,24 @@ def entailed_facts(kb: Sequence[tuple[str, str, str]], rule_files: Any) -> set[t
     """Triples outside `kb` that its certain (confidence 1) rules in `rule_files` (a path or
     paths) conclude, chained to a fixpoint: what the expert's knowledge makes true of the
     whole KB."""
+    return _conclusions(kb, _certain_rules(rule_files))
+
+
+def _certain_rules(rule_files: Any) -> list[Any]:
+    """The confidence-1 rules of `rule_files` (a path or paths)."""
     from pathlib import Path
 
-    from nesykg.kg.tensor import TensorKG
-    from nesykg.reasoners.rules.chaining import infer
     from nesykg.reasoners.rules.syntax import read_rules
 
     paths = [rule_files] if isinstance(rule_files, (str, Path)) else list(rule_files or ())
-    rules = [r for p in paths for r in read_rules(p) if r.confidence >= 1.0]
+    return [r for p in paths for r in read_rules(p) if r.confidence >= 1.0]
+
+
+def _conclusions(kb: Sequence[tuple[str, str, str]], rules: list[Any]) -> set[tuple[str, str, str]]:
+    """Triples outside `kb` that `rules` conclude from it, chained to a fixpoint."""
+    from nesykg.kg.tensor import TensorKG
+    from nesykg.reasoners.rules.chaining import infer
+
     kg = TensorKG.from_triples({"train": kb}, "kb")
     known = set(kg.vocab.relations)
     rules = [r for r in rules if r.relations() <= known]
@@ -195,10 +205,11 @@ def run_agent_eval(
     agent = Executor(ws, planner, policy, config, **policy_options)
     setup = time.perf_counter() - t0
     expert = (workspace_options or {}).get("rules")
-    entailed = entailed_facts(kb, expert) if expert else None
+    certain = _certain_rules(expert) if expert else None
+    entailed = _conclusions(kb, certain) if certain is not None else None
     report = evaluate_agent(agent, scored, removed, progress, entailed=entailed)
-    if entailed is not None:
-        added = entailed_facts(kept, expert)
+    if certain is not None:
+        added = _conclusions(kept, certain)
         report.certain_added = len(added)
         report.certain_heldout_share = len(added & set(removed)) / len(added) if added else None
     if ceiling is not None:

@@ -199,12 +199,19 @@ class Executor:
             else:
                 found = self._from_models(entities, step, list(src), typed)
             for h, e, c, m in found:  # the noisy-or ranks; a write still trusts each tool's own confidence
-                if typed and not self.ws.graph.fits_range(e, step):
-                    continue  # another type than the step's range (a person as a cause of death)
-                if e == h and not self.ws.graph.reflexive(step):
-                    continue  # a self-loop the relation never has (a person as their own parent)
+                if not self._admissible(h, e, step, typed):
+                    continue
                 best[e] = (best[e][0], e, 1 - (1 - best[e][2]) * (1 - c), best[e][3]) if e in best else (h, e, c, m)
         return sorted(best.values(), key=lambda x: (-x[2], x[1]))[: self.config.fallback_k]
+
+    def _admissible(self, head: str, candidate: str, step: str, typed: bool) -> bool:
+        """Whether `candidate` may stand at the far end of `step` from `head`: of the step's type when
+        `typed` (not a person as a cause of death), and not `head` itself unless the graph has such
+        self-loops (not a person as their own parent)."""
+        g = self.ws.graph
+        if typed and not g.fits_range(candidate, step):
+            return False
+        return candidate != head or g.reflexive(step)
 
     def _prior_covers(self, step: str) -> bool:
         prior = self.ws.predictors.get("prior")
@@ -228,9 +235,7 @@ class Executor:
                 ok, obs = self.act(f"No edge {step!r} from {e!r}: ask the {model} predictor.", "predict_links",
                                    {"head": e, "relation": step, "top_k": 4 * k if typed else k, "model": model})
                 for item in obs.get("items", []) if ok else []:
-                    if typed and not self.ws.graph.fits_range(item["entity"], step):
-                        continue
-                    if item["entity"] == e and not self.ws.graph.reflexive(step):
+                    if not self._admissible(e, item["entity"], step, typed):
                         continue
                     if not item["known"] and item["entity"] not in found:
                         found[item["entity"]] = (e, _rank_score(item))

@@ -47,3 +47,10 @@ def family_workspace(tmp_path: Path, rules: str | None = SPOUSE_RULE, **options:
         options.setdefault("rules", path)
     options.setdefault("mine", False)
     return Workspace.from_triples(FAMILY, "family", **options)  # type: ignore[arg-type]
+
+
+def father_questions(path: Path, pairs: list[tuple[str, str]]) -> str:
+    """A PathQuestion file at `path` asking each ``(child, father)`` pair's father (gold path ``parents``)."""
+    path.write_text("".join(f"who is {c} 's father ?\t{p}({p}/)\t{c}#parents#{p}#<end>#{p}\n" for c, p in pairs),
+                    encoding="utf-8")
+    return str(path)

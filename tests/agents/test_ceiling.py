@@ -10,7 +10,7 @@ from nesykg.agents.questions import Question
 from nesykg.errors import InputError
 from nesykg.reasoners.rules.predictor import RuleLinkPredictor
 from nesykg.reasoners.rules.syntax import parse_rules
-from tests.agents.kgs import EXEMPLARS, family_workspace
+from tests.agents.kgs import EXEMPLARS, family_workspace, father_questions
 
 
 def q(qid: str, text: str, gold: str, *triples: tuple[str, str, str]) -> Question:
@@ -83,15 +83,10 @@ def test_cli_eval_reports_the_ceiling_and_records_it(tmp_path, capsys):
     kb.write_text("".join(f"{c}\tparents\t{p}\n" + (f"{p}\tchildren\t{c}\n" if c != "ivy" else "") for c, p in pairs + solved),
                   encoding="utf-8")
 
-    def pq(name: str, rows: list[tuple[str, str]]) -> str:
-        path = tmp_path / name
-        path.write_text("".join(f"who is {c} 's father ?\t{p}({p}/)\t{c}#parents#{p}#<end>#{p}\n" for c, p in rows),
-                        encoding="utf-8")
-        return str(path)
-
     rules = tmp_path / "expert.txt"
     rules.write_text("1.0\tparents(X,Y) <= children(Y,X)\n", encoding="utf-8")
-    args = ["agent", "eval", "--questions", pq("q.txt", pairs), "--kb", str(kb), "--exemplars", pq("ex.txt", solved), "--rules", str(rules),
+    args = ["agent", "eval", "--questions", father_questions(tmp_path / "q.txt", pairs), "--kb", str(kb),
+            "--exemplars", father_questions(tmp_path / "ex.txt", solved), "--rules", str(rules),
             "--drop-path-triples", "1.0", "--ceiling", "own", "--run-dir", str(tmp_path / "run")]
     assert main([*args, "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ import sys
 
 from nesykg.agents.questions import drop_path_triples, generate_questions, load_kb, load_metaqa, load_pathquestion, split_exemplars
 from nesykg.cli import main
-from tests.agents.kgs import FAMILY
+from tests.agents.kgs import FAMILY, father_questions
 
 PQ = (
     "what is the gender of dave 's child ?\tmale(male/)\tdave#children#kim#gender#male#<end>#male\n"
@@ -83,16 +83,10 @@ def test_cli_eval_expert_rules_recover_removed_triples(tmp_path, capsys):
     kb = tmp_path / "kb.txt"
     kb.write_text("".join(f"{c}\tparents\t{p}\n{p}\tchildren\t{c}\n" for c, p in pairs), encoding="utf-8")
 
-    def pq(name: str, rows: list[tuple[str, str]]) -> str:
-        path = tmp_path / name
-        path.write_text("".join(f"who is {c} 's father ?\t{p}({p}/)\t{c}#parents#{p}#<end>#{p}\n" for c, p in rows),
-                        encoding="utf-8")
-        return str(path)
-
     rules = tmp_path / "expert.txt"
     rules.write_text("# kinship\n1.0\tparents(X,Y) <= children(Y,X)\n", encoding="utf-8")
-    args = ["agent", "eval", "--questions", pq("q.txt", [pairs[0], pairs[3]]), "--kb", str(kb),
-            "--exemplars", pq("ex.txt", pairs[1:3]), "--drop-path-triples", "1.0", "--json"]
+    args = ["agent", "eval", "--questions", father_questions(tmp_path / "q.txt", [pairs[0], pairs[3]]), "--kb", str(kb),
+            "--exemplars", father_questions(tmp_path / "ex.txt", pairs[1:3]), "--drop-path-triples", "1.0", "--json"]
     assert main(args) == 0
     plain = json.loads(capsys.readouterr().out)
     assert plain["dropped"] == 2 and plain["hits_at_1"] == 1.0 and plain["written"] == 0
